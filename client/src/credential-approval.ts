@@ -1,0 +1,46 @@
+/**
+ * Answers the server's `gitops/approveCredentials`: before a kubeconfig
+ * `exec` or `auth-provider` command runs, the user approves it once per
+ * kubeconfig file + context + command line. Approvals live in the
+ * extension's global state (not in the workspace, which could be crafted).
+ */
+import * as vscode from 'vscode';
+import {
+  credentialApprovalKey,
+  type ApproveCredentialsParams,
+  type ApproveCredentialsResult,
+} from '../../server/src/lsp/protocol.js';
+
+const APPROVALS_KEY = 'gitopsLens.approvedCredentialCommands';
+
+/** Asks (or remembers) whether a credential command may run. */
+export async function approveCredentials(
+  context: vscode.ExtensionContext,
+  output: vscode.LogOutputChannel,
+  params: ApproveCredentialsParams,
+): Promise<ApproveCredentialsResult> {
+  if (!vscode.workspace.isTrusted) return { approved: false };
+  const key = credentialApprovalKey(params);
+  const approvals = context.globalState.get<string[]>(APPROVALS_KEY, []);
+  if (approvals.includes(key)) return { approved: true };
+  const commandLine = [params.command, ...params.args].join(' ');
+  const allow = 'Allow and Remember';
+  const answer = await vscode.window.showWarningMessage(
+    `Allow GitOps Lens to run a credential command for context "${params.context}"?`,
+    {
+      modal: true,
+      detail:
+        `The kubeconfig ${params.kubeconfigPath} says that user ${params.user ?? ''} gets credentials by running ` +
+        `(${params.kind}):\n\n${commandLine}\n\nOnly allow it if you trust this kubeconfig. ` +
+        'The answer is remembered for this kubeconfig, context and command.',
+    },
+    allow,
+  );
+  if (answer !== allow) {
+    output.warn(`Credential command for context ${params.context} was not approved; the cluster stays disconnected.`);
+    return { approved: false };
+  }
+  await context.globalState.update(APPROVALS_KEY, [...approvals, key]);
+  output.info(`Credential command for context ${params.context} approved: ${params.command}`);
+  return { approved: true };
+}

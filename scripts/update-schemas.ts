@@ -1,0 +1,207 @@
+/**
+ * Generates the committed schema bundle under `schemas/` from the OpenAPI v3
+ * documents that a real kube-apiserver serves, with the Flux and Argo CD
+ * CRDs installed (`npm run schemas:update`).
+ *
+ *   tsx scripts/update-schemas.ts                      start the project's control plane and read /openapi/v3
+ *   tsx scripts/update-schemas.ts --kubeconfig F [--context C]   read from an already running API server
+ *   tsx scripts/update-schemas.ts --static DIR --crd F...        offline: a kubernetes api/openapi-spec/v3 folder plus CRD files
+ *   --kubeconform-out DIR   also write per-kind JSON schemas in kubeconform's layout (for the benchmark)
+ *   --enums-from FILE       zz_generated.openapi.go to read built-in enums from (default: Go module cache)
+ *   --out DIR               where to write the bundle (default: schemas/)
+ */
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { collectOpenApi } from '../server/src/schemas/openapi-bundle.js';
+import { crdToSchemas } from '../server/src/schemas/crd-schemas.js';
+import { writeBundle, writeKubeconformSchemas } from '../server/src/schemas/bundle-writer.js';
+import type { DefinitionMap, KindEntry } from '../server/src/schemas/schema-types.js';
+import { readGoOpenApiEnums } from '../server/src/schemas/go-openapi-enums.js';
+import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
+
+/**
+ * kube-apiserver does not publish `enum` in /openapi/v3; the generated Go
+ * definitions of the same release (in the Go module cache, where building
+ * the control plane put them) do. Overlays them; returns how many were added.
+ */
+function overlayEnums(definitions: DefinitionMap, kubernetesVersion: string, explicit?: string): number {
+  let modCache = path.join(os.homedir(), 'go', 'pkg', 'mod');
+  try {
+    modCache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim() || modCache;
+  } catch {
+    // Without a Go toolchain on PATH, fall back to the default module cache.
+  }
+  const file = explicit ?? path.join(modCache, `k8s.io/kubernetes@${kubernetesVersion}`, 'pkg/generated/openapi/zz_generated.openapi.go');
+  if (!fs.existsSync(file)) {
+    console.warn(`update-schemas: ${file} not found: built-in enums not added (build the control plane first)`);
+    return 0;
+  }
+  let count = 0;
+  for (const [def, props] of Object.entries(readGoOpenApiEnums(fs.readFileSync(file, 'utf8')))) {
+    const schema = definitions[def];
+    for (const [prop, values] of Object.entries(props)) {
+      const target = schema?.properties?.[prop];
+      if (!target) continue;
+      if (target.type === 'array' && target.items && !target.items.$ref) target.items.enum = values;
+      else if (target.type !== 'array') target.enum = values;
+      else continue;
+      count++;
+    }
+  }
+  return count;
+}
+
+const repoRoot = path.resolve(__dirname, '..');
+const MAX_DESCRIPTION = 700;
+
+interface Args { out: string; staticDir?: string; crds: string[]; kubeconfig?: string; context?: string; kubeconformOut?: string; enumsFrom?: string }
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { out: path.join(repoRoot, 'schemas'), crds: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--out') args.out = path.resolve(next());
+    else if (a === '--static') args.staticDir = path.resolve(next());
+    else if (a === '--crd') args.crds.push(path.resolve(next()));
+    else if (a === '--kubeconfig') args.kubeconfig = path.resolve(next());
+    else if (a === '--context') args.context = next();
+    else if (a === '--enums-from') args.enumsFrom = path.resolve(next());
+    else if (a === '--kubeconform-out') args.kubeconformOut = path.resolve(next());
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+/** Just enough kubeconfig reading for a client-certificate or token user. */
+function clientFromKubeconfig(file: string, contextName?: string) {
+  const [doc] = parseAllDocuments(fs.readFileSync(file, 'utf8'));
+  const cfg = doc.toJS() as any;
+  const ctxName = contextName ?? cfg['current-context'];
+  const ctx = cfg.contexts.find((c: any) => c.name === ctxName)?.context;
+  if (!ctx) throw new Error(`context ${ctxName} not found in ${file}`);
+  const cluster = cfg.clusters.find((c: any) => c.name === ctx.cluster)?.cluster;
+  const user = cfg.users.find((u: any) => u.name === ctx.user)?.user ?? {};
+  const b64 = (v?: string) => (v ? Buffer.from(v, 'base64') : undefined);
+  const readMaybe = (p?: string) => (p ? fs.readFileSync(path.resolve(path.dirname(file), p)) : undefined);
+  const ca = b64(cluster['certificate-authority-data']) ?? readMaybe(cluster['certificate-authority']);
+  const cert = b64(user['client-certificate-data']) ?? readMaybe(user['client-certificate']);
+  const key = b64(user['client-key-data']) ?? readMaybe(user['client-key']);
+  const token: string | undefined = user.token;
+  const agent = new https.Agent({ ca, cert, key });
+  const get = (urlPath: string, redirects = 0): Promise<unknown> => new Promise((resolve, reject) => {
+    const url = new URL(urlPath, cluster.server);
+    const req = https.get(url, { agent, headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        // /openapi/v3 documents are addressed by content hash; a newer hash answers with a redirect.
+        if ((res.statusCode === 301 || res.statusCode === 302 || res.statusCode === 307) && res.headers.location && redirects < 5) {
+          get(res.headers.location, redirects + 1).then(resolve, reject);
+        } else if (res.statusCode !== 200) reject(new Error(`GET ${url.pathname}: HTTP ${res.statusCode} ${body.slice(0, 200)}`));
+        else resolve(JSON.parse(body));
+      });
+    });
+    req.on('error', reject);
+  });
+  return get;
+}
+
+async function fetchAllDocs(get: (p: string) => Promise<unknown>): Promise<unknown[]> {
+  const root = (await get('/openapi/v3')) as { paths: Record<string, { serverRelativeURL: string }> };
+  const docs: unknown[] = [];
+  for (const [p, entry] of Object.entries(root.paths)) {
+    // Only group-version documents describe kinds; `apis`, `api`, `version` etc. are discovery.
+    if (!/^(api\/v1|apis\/[^/]+\/[^/]+)$/.test(p)) continue;
+    docs.push(await get(entry.serverRelativeURL));
+  }
+  return docs;
+}
+
+/**
+ * Reads every group-version document. CRD schemas are published a moment after the CRDs are
+ * established, so this polls until every served version of every installed CRD is there.
+ */
+async function readFromApiServer(get: (p: string) => Promise<unknown>): Promise<{ docs: unknown[]; version: string }> {
+  const version = ((await get('/version')) as { gitVersion: string }).gitVersion;
+  const crdList = (await get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions')) as { items: any[] };
+  const expected = crdList.items.flatMap((crd) => (crd.spec.versions as any[]).filter((v) => v.served).map((v) => `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const docs = await fetchAllDocs(get);
+    const { kinds } = collectOpenApi(docs);
+    const have = new Set(kinds.map((k) => `${k.group}/${k.version}/${k.kind}`));
+    const missing = expected.filter((k) => !have.has(k));
+    if (missing.length === 0) return { docs, version };
+    if (Date.now() > deadline) throw new Error(`CRD schemas never appeared in /openapi/v3: ${missing.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  let definitions: DefinitionMap;
+  let kinds: KindEntry[];
+  let source: string;
+  let kubernetesVersion: string;
+  let stop: (() => Promise<void>) | undefined;
+  if (args.staticDir) {
+    const docs = fs.readdirSync(args.staticDir).filter((f) => /^(api__v1|apis__[^_]+(?:_[^_]+)*__[^_]+)_openapi\.json$/.test(f))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(args.staticDir!, f), 'utf8')));
+    ({ definitions, kinds } = collectOpenApi(docs, { maxDescription: MAX_DESCRIPTION }));
+    const crdFiles = args.crds.flatMap((p) => fs.statSync(p).isDirectory() ? fs.readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(p, f)) : [p]);
+    for (const file of crdFiles) {
+      for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
+        const crd = crdToSchemas(doc.toJS(), { maxDescription: MAX_DESCRIPTION });
+        Object.assign(definitions, crd.definitions);
+        kinds.push(...crd.kinds);
+      }
+    }
+    source = 'static-openapi-spec';
+    kubernetesVersion = /kubernetes@(v[\d.]+)/.exec(args.staticDir)?.[1] ?? 'unknown';
+  } else {
+    let kubeconfig = args.kubeconfig;
+    let context = args.context;
+    if (!kubeconfig) {
+      const cp = await import('../test/support/control-plane.js');
+      const plane = await (cp as any).startControlPlane();
+      kubeconfig = plane.kubeconfigPath as string;
+      context ??= 'admin';
+      stop = async () => { await plane.stop?.(); };
+    }
+    try {
+      const get = clientFromKubeconfig(kubeconfig, context);
+      const fetched = await readFromApiServer(get);
+      ({ definitions, kinds } = collectOpenApi(fetched.docs, { maxDescription: MAX_DESCRIPTION }));
+      kubernetesVersion = fetched.version;
+      source = 'kube-apiserver';
+    } finally {
+      await stop?.();
+    }
+  }
+  const enums = overlayEnums(definitions, kubernetesVersion, args.enumsFrom);
+  console.log(`enums: ${enums} built-in fields got their allowed values`);
+  const builtinGroup = (g: string) => g === '' || !g.includes('.') || g.endsWith('.k8s.io');
+  const crds = kinds.filter((k) => !builtinGroup(k.group)).map((k) => `${k.group}/${k.version} ${k.kind}`).sort();
+  const index = writeBundle(args.out, { kubernetesVersion, source, crds }, definitions, kinds);
+  let bytes = 0;
+  for (const f of fs.readdirSync(path.join(args.out, 'definitions'))) bytes += fs.statSync(path.join(args.out, 'definitions', f)).size;
+  console.log(`schemas: ${index.kinds.length} kinds (${crds.length} from CRDs), ${index.packages.length} packages, ${(bytes / 1024 / 1024).toFixed(2)} MiB, Kubernetes ${kubernetesVersion} from ${source} -> ${path.relative(process.cwd(), args.out) || '.'}`);
+  if (args.kubeconformOut) {
+    const n = writeKubeconformSchemas(args.kubeconformOut, definitions, kinds);
+    console.log(`kubeconform schemas: ${n} files -> ${args.kubeconformOut}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(`update-schemas: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

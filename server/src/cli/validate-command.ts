@@ -1,0 +1,229 @@
+/**
+ * `gitops-lens validate <paths…>`: validates every YAML file under the given
+ * files and folders with the same engine as the editor. Kustomizations,
+ * Helm charts and CRDs under the paths (and kustomizations in the folders
+ * above them) are read first, so patches, chart files and custom resources
+ * are judged like the editor judges them.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Finding } from '../findings.js';
+import { DEFAULT_MAX_BYTES } from '../manifests/parse-manifests.js';
+import { createDefaultEngine } from '../validation/validation-engine.js';
+import { EXIT, parseOptions, UsageError, type CliCommand, type CliIo } from './cli-types.js';
+import { formatHuman, formatJson, formatSarif, summarize, type FileReport } from './validation-report.js';
+
+const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+/** Below this many files, starting workers costs more than it saves. */
+const PARALLEL_THRESHOLD = 40;
+const WORKER_KIND = 'gitops-lens-validate-worker';
+
+/** What one validation job needs; plain data, so it can be sent to a worker. */
+interface ValidationJob {
+  files: string[];
+  /** Files that classification and schemas depend on; every job learns all of them. */
+  contextFiles: string[];
+  maxBytes: number;
+  schemasDir?: string;
+}
+
+/** True for files other files' validation depends on: kustomizations, charts, CRDs. */
+function isContextFile(file: string, read: () => string): boolean {
+  const base = path.basename(file);
+  if (base === 'kustomization.yaml' || base === 'kustomization.yml' || base === 'Kustomization' || /^Chart\.ya?ml$/.test(base)) return true;
+  return read().includes('CustomResourceDefinition');
+}
+
+/** Validates files with one engine that first learns the context files. */
+export function validateFiles(job: ValidationJob): Map<string, Finding[]> {
+  const engine = createDefaultEngine({ schemasDir: job.schemasDir, limits: { maxBytes: job.maxBytes } });
+  for (const f of job.contextFiles) engine.updateWorkspaceFile(f, fs.readFileSync(f, 'utf8'));
+  const results = new Map<string, Finding[]>();
+  for (const f of job.files) {
+    results.set(f, engine.validate(f, fs.readFileSync(f, 'utf8')));
+    engine.releaseFile(f);
+  }
+  return results;
+}
+
+/** Splits the files over worker threads (round robin, so big folders spread out) and merges their results. */
+async function validateInWorkers(files: string[], job: Omit<ValidationJob, 'files'>, jobs: number): Promise<Map<string, Finding[]>> {
+  const shares: string[][] = Array.from({ length: Math.min(jobs, files.length) }, () => []);
+  files.forEach((f, i) => shares[i % shares.length].push(f));
+  const parts = await Promise.all(shares.map((share) => new Promise<[string, Finding[]][]>((resolve, reject) => {
+    const worker = new Worker(__filename, { workerData: { kind: WORKER_KIND, job: { ...job, files: share } } });
+    worker.once('message', (m: [string, Finding[]][]) => resolve(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`validation worker exited with code ${code}`));
+    });
+  })));
+  return new Map(parts.flat());
+}
+
+// Inside a worker started by validateInWorkers: run the job and send the results back.
+if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kind === WORKER_KIND) {
+  parentPort.postMessage([...validateFiles((workerData as { job: ValidationJob }).job)]);
+}
+const YAML_FILE = /\.ya?ml$/i;
+
+/** Lists YAML files under a path, sorted; a file given explicitly is always included. */
+export function collectFiles(target: string): string[] {
+  const stat = fs.statSync(target);
+  if (stat.isFile()) return [target];
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIPPED_DIRS.has(e.name)) walk(full);
+      } else if (e.isFile() && (YAML_FILE.test(e.name) || e.name === 'Kustomization')) {
+        out.push(full);
+      }
+    }
+  };
+  walk(target);
+  return out;
+}
+
+/** Kustomization and Chart files in the folders above `dir`, up to the repository root. */
+function contextFilesAbove(dir: string): string[] {
+  const out: string[] = [];
+  let current = path.dirname(dir);
+  for (let i = 0; i < 12; i++) {
+    for (const name of ['kustomization.yaml', 'kustomization.yml', 'Kustomization', 'Chart.yaml']) {
+      const f = path.join(current, name);
+      if (fs.existsSync(f)) out.push(f);
+    }
+    if (fs.existsSync(path.join(current, '.git'))) break;
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return out;
+}
+
+function display(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return (rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file).split(path.sep).join('/');
+}
+
+export const validateCommand: CliCommand = {
+  name: 'validate',
+  summary: 'Validate Kubernetes manifests, kustomizations and patches against their schemas',
+  help: `Usage: gitops-lens validate [options] <paths...>
+
+Validates every YAML file under the given files and folders (.git and
+node_modules are skipped) against the schemas of their apiVersion/kind:
+the bundled Kubernetes and Flux/Argo CD schemas, plus CustomResourceDefinitions
+found under the paths. Kustomize patches are checked as partial objects; Helm
+chart templates and values files are not checked as Kubernetes objects.
+
+Options:
+  -o, --output <format>   human (default): file:line:col: severity: message [code]
+                          json: one JSON document with all findings
+                          sarif: SARIF 2.1.0, for code scanning
+      --schemas <dir>     use schemas from this folder instead of the bundled ones
+      --max-file-size <kb>  skip files larger than this (default ${DEFAULT_MAX_BYTES / 1024})
+  -j, --jobs <n>          validate in n worker threads (default: cores, at most 4;
+                          used from ${PARALLEL_THRESHOLD} files on)
+  -h, --help              show this help
+
+Exit codes: 0 no errors, 1 errors found, 2 usage or internal error.
+Warnings and information (such as "not validated: no schema") do not fail.
+`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { options, positionals } = parseOptions(args, {
+      values: ['output', 'schemas', 'max-file-size', 'jobs'],
+      flags: ['help'],
+      aliases: { '-o': 'output', '-h': 'help', '-j': 'jobs' },
+    });
+    if (options.help) {
+      io.stdout(this.help);
+      return EXIT.ok;
+    }
+    const output = (options.output as string | undefined) ?? 'human';
+    if (!['human', 'json', 'sarif'].includes(output)) throw new UsageError(`--output must be human, json or sarif (got "${output}")`);
+    if (positionals.length === 0) throw new UsageError('no paths given: pass the files or folders to validate');
+    let maxBytes = DEFAULT_MAX_BYTES;
+    if (options['max-file-size'] !== undefined) {
+      const kb = Number(options['max-file-size']);
+      if (!Number.isFinite(kb) || kb <= 0) throw new UsageError('--max-file-size must be a positive number of kilobytes');
+      maxBytes = Math.round(kb * 1024);
+    }
+    const schemasDir = options.schemas ? path.resolve(io.cwd, options.schemas as string) : undefined;
+    if (schemasDir && !fs.existsSync(path.join(schemasDir, 'index.json'))) throw new UsageError(`--schemas ${options.schemas}: no index.json there`);
+
+    const targets = positionals.map((p) => path.resolve(io.cwd, p));
+    for (const [i, t] of targets.entries()) if (!fs.existsSync(t)) throw new UsageError(`${positionals[i]}: no such file or folder`);
+    const files = [...new Set(targets.flatMap(collectFiles))];
+    let jobs = Math.min(os.availableParallelism(), 4);
+    if (options.jobs !== undefined) {
+      jobs = Number(options.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a positive integer');
+    }
+
+    // First pass: find what classification depends on (kustomizations, charts, CRDs, also in
+    // folders above the paths), so results do not depend on file order or on how files are
+    // split between workers. Texts are not kept: reading twice costs less than holding a repo.
+    const contextFiles = new Set<string>();
+    for (const t of targets) for (const f of contextFilesAbove(fs.statSync(t).isDirectory() ? path.join(t, 'x') : t)) contextFiles.add(f);
+    const tooLarge = new Map<string, number>();
+    const toValidate: string[] = [];
+    for (const f of files) {
+      const size = fs.statSync(f).size;
+      if (size > maxBytes) {
+        tooLarge.set(f, size);
+        continue;
+      }
+      toValidate.push(f);
+      if (isContextFile(f, () => fs.readFileSync(f, 'utf8'))) contextFiles.add(f);
+    }
+    const job = { contextFiles: [...contextFiles], maxBytes, schemasDir };
+    const results = jobs > 1 && toValidate.length >= PARALLEL_THRESHOLD
+      ? await validateInWorkers(toValidate, job, jobs)
+      : validateFiles({ ...job, files: toValidate });
+    const reports: FileReport[] = files.map((f) => {
+      const size = tooLarge.get(f);
+      const findings: Finding[] = size !== undefined
+        ? [{
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+          severity: 'warning', code: 'file-too-large', source: 'gitops-lens',
+          message: `File is ${(size / 1024 / 1024).toFixed(1)} MB, over the ${(maxBytes / 1024 / 1024).toFixed(1)} MB limit: not validated. Split it into smaller files or pass --max-file-size.`,
+        }]
+        : results.get(f) ?? [];
+      return { path: display(f, io.cwd), findings };
+    });
+    const summary = summarize(reports);
+    if (output === 'json') io.stdout(formatJson(reports, summary));
+    else if (output === 'sarif') io.stdout(formatSarif(reports, toolVersion()));
+    else io.stdout(formatHuman(reports.filter((r) => r.findings.length > 0).concat([]), { ...summary }));
+    return summary.errors > 0 ? EXIT.findings : EXIT.ok;
+  },
+};
+
+function toolVersion(): string {
+  let dir = typeof __dirname === 'string' ? __dirname : process.cwd();
+  for (let i = 0; i < 6; i++) {
+    const p = path.join(dir, 'package.json');
+    if (fs.existsSync(p)) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(p, 'utf8'));
+        if (pkg.name === 'gitops-lens') return String(pkg.version);
+      } catch {
+        // Not ours; keep looking upwards.
+      }
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}

@@ -1,0 +1,587 @@
+/**
+ * THE one HTTP layer that talks to Kubernetes API servers. Every request the
+ * product makes to a cluster goes through {@link ReadOnlyTransport.request} or
+ * {@link ReadOnlyTransport.stream}, and both call {@link assertReadOnly} before
+ * a socket is opened, so GitOps Lens cannot change a cluster even by mistake:
+ * only GET (get, list, watch) and PATCH with `dryRun=All` leave this module.
+ */
+import * as https from 'node:https';
+import * as http from 'node:http';
+import type {
+  ClusterError,
+  GroupVersionKind,
+  KubeList,
+  KubeObject,
+  ResourceInfo,
+  WatchEvent,
+} from './cluster-types.js';
+import { apiVersionOf, parseApiVersion } from './cluster-types.js';
+import { redact } from '../secrets/mask-secrets.js';
+
+/** Thrown (synchronously inside the returned promise chain, before any I/O) for any request that could change a cluster. */
+export class ReadOnlyViolationError extends Error {
+  readonly status = 0;
+  readonly reason = 'ReadOnlyViolation';
+  constructor(method: string, path: string) {
+    super(
+      `GitOps Lens never changes a cluster: refused to send ${method} ${path.split('?')[0]}. ` +
+        'Only GET/LIST/WATCH and PATCH with dryRun=All are allowed.',
+    );
+    this.name = 'ReadOnlyViolationError';
+  }
+}
+
+/** An API or transport error, safe to show: it carries no token and no Secret value. */
+export class ClusterRequestError extends Error implements ClusterError {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(redact(message));
+    this.name = 'ClusterRequestError';
+  }
+}
+
+/** True when a value is a {@link ClusterError}-shaped error (transport or guard). */
+export function isClusterError(e: unknown): e is ClusterError & Error {
+  return !!e && typeof e === 'object' && typeof (e as ClusterError).status === 'number' && typeof (e as ClusterError).reason === 'string';
+}
+
+/** Subresources that open interactive or proxied channels; GET on them can still act on workloads, so they are refused too. */
+const FORBIDDEN_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
+/**
+ * The read-only guard. Allowed: GET on anything but exec/attach/portforward/proxy,
+ * and PATCH whose query has `dryRun=All` (every dryRun parameter must be All).
+ * Everything else throws {@link ReadOnlyViolationError}.
+ */
+export function assertReadOnly(method: string, path: string): void {
+  const m = method.toUpperCase();
+  const url = new URL(path, 'https://guard.invalid');
+  const segments = url.pathname.split('/').filter(Boolean);
+  if (segments.some((s) => FORBIDDEN_SUBRESOURCES.has(s))) throw new ReadOnlyViolationError(m, path);
+  if (m === 'GET') return;
+  if (m === 'PATCH') {
+    const dryRun = url.searchParams.getAll('dryRun');
+    if (dryRun.length > 0 && dryRun.every((v) => v === 'All')) return;
+  }
+  throw new ReadOnlyViolationError(m, path);
+}
+
+/** How to reach and authenticate to one API server; produced by kubeconfig.ts. */
+export interface TransportOptions {
+  /** e.g. `https://127.0.0.1:6443` (a path prefix is kept). */
+  server: string;
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** A static bearer token, or a provider (exec plugins, token files) asked before each request; `refresh` is true after a 401. */
+  token?: string | ((refresh: boolean) => Promise<string | undefined>);
+  insecureSkipTlsVerify?: boolean;
+  tlsServerName?: string;
+  /** Per-request timeout for non-watch requests. Default 15 s. */
+  timeoutMs?: number;
+  /** Requests in flight at once (watches excluded). Default 8. */
+  maxConcurrency?: number;
+  /** Retries after 429. Default 3. */
+  maxRetries?: number;
+  /** Upper bound on one Retry-After wait. Default 10 s. */
+  maxRetryAfterMs?: number;
+  userAgent?: string;
+  /** Test hook: counts requests actually sent (after the guard). */
+  onRequestSent?: (method: string, path: string) => void;
+}
+
+interface RequestInit {
+  body?: string;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A counting semaphore: bounded concurrency so a big workspace never floods the API server. */
+class Semaphore {
+  private waiters: Array<() => void> = [];
+  private active = 0;
+  constructor(private readonly limit: number) {}
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.active >= this.limit) {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          this.waiters = this.waiters.filter((w) => w !== go);
+          reject(abortError());
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiters.push(go);
+      });
+    } else this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+}
+
+function abortError(): ClusterRequestError {
+  return new ClusterRequestError(0, 'Cancelled', 'The request was cancelled.');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Maps a transport-level failure (no HTTP response) to a clear, safe error. */
+function transportError(err: NodeJS.ErrnoException, server: string): ClusterRequestError {
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return new ClusterRequestError(0, 'Unreachable', `Cannot connect to ${server}: connection refused. Is the cluster running and the kubeconfig server address right?`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ClusterRequestError(0, 'Unreachable', `Cannot resolve the host of ${server}. Check the network or VPN.`);
+  if (code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EPIPE') return new ClusterRequestError(0, 'Unreachable', `The connection to ${server} failed (${code}).`);
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code) || /certificate/i.test(err.message))
+    return new ClusterRequestError(0, 'TLSError', `TLS verification of ${server} failed (${code || err.message}). Check certificate-authority in the kubeconfig.`);
+  return new ClusterRequestError(0, 'Unreachable', `Request to ${server} failed: ${err.message}`);
+}
+
+/** Turns an error response into a ClusterRequestError using the API's Status object when there is one. */
+function statusError(res: RawResponse): ClusterRequestError {
+  let reason = http.STATUS_CODES[res.status]?.replace(/\s+/g, '') ?? 'Error';
+  let message = `The API server answered ${res.status}.`;
+  try {
+    const st = JSON.parse(res.body) as { reason?: string; message?: string };
+    if (st.reason) reason = st.reason;
+    if (st.message) message = st.message;
+  } catch {
+    if (res.body) message = `${message} ${res.body.slice(0, 300)}`;
+  }
+  if (res.status === 401) message = `Unauthorized: the credentials of this kubeconfig user were rejected (expired or invalid token?). ${message}`;
+  if (res.status === 429) message = `The API server is throttling requests (429). ${message}`;
+  return new ClusterRequestError(res.status, reason, message);
+}
+
+/**
+ * The read-only HTTP client. It owns one keep-alive agent per server and
+ * applies the guard, timeouts, cancellation, concurrency bound and 429
+ * handling to every request.
+ */
+export class ReadOnlyTransport {
+  private readonly agent: https.Agent | http.Agent;
+  private readonly base: URL;
+  private readonly semaphore: Semaphore;
+  private readonly opts: Required<Pick<TransportOptions, 'timeoutMs' | 'maxRetries' | 'maxRetryAfterMs'>> & TransportOptions;
+
+  constructor(opts: TransportOptions) {
+    this.opts = { timeoutMs: 15_000, maxRetries: 3, maxRetryAfterMs: 10_000, ...opts };
+    this.base = new URL(opts.server);
+    this.semaphore = new Semaphore(opts.maxConcurrency ?? 8);
+    const agentOpts = {
+      keepAlive: true,
+      maxSockets: (opts.maxConcurrency ?? 8) + 16,
+    };
+    this.agent =
+      this.base.protocol === 'http:'
+        ? new http.Agent(agentOpts)
+        : new https.Agent({
+            ...agentOpts,
+            ca: opts.ca,
+            cert: opts.cert,
+            key: opts.key,
+            rejectUnauthorized: !opts.insecureSkipTlsVerify,
+            servername: opts.tlsServerName,
+          });
+  }
+
+  /** The server URL, for messages. */
+  get server(): string {
+    return this.base.origin + this.base.pathname.replace(/\/$/, '');
+  }
+
+  /** Closes pooled sockets. */
+  dispose(): void {
+    this.agent.destroy();
+  }
+
+  /** Sends one request (guarded) and returns the parsed JSON body; errors become {@link ClusterRequestError}. */
+  async requestJson<T>(method: 'GET' | 'PATCH', path: string, init: RequestInit = {}): Promise<T> {
+    const res = await this.request(method, path, init);
+    try {
+      return JSON.parse(res.body) as T;
+    } catch {
+      throw new ClusterRequestError(res.status, 'InvalidResponse', `The API server sent a response that is not JSON for ${path.split('?')[0]}.`);
+    }
+  }
+
+  /** Sends one guarded request with retries on 429 and one credential refresh on 401. */
+  async request(method: string, path: string, init: RequestInit = {}): Promise<RawResponse> {
+    assertReadOnly(method, path);
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      const release = await this.semaphore.acquire(init.signal);
+      let res: RawResponse;
+      try {
+        res = await this.once(method, path, init, refreshed);
+      } finally {
+        release();
+      }
+      if (res.status >= 200 && res.status < 300) return res;
+      if (res.status === 401 && !refreshed && typeof this.opts.token === 'function') {
+        refreshed = true;
+        continue;
+      }
+      if (res.status === 429 && attempt < this.opts.maxRetries) {
+        const header = Number(res.headers['retry-after']);
+        const wait = Number.isFinite(header) && header >= 0 ? header * 1000 : 1000 * 2 ** attempt;
+        await sleep(Math.min(wait, this.opts.maxRetryAfterMs), init.signal);
+        continue;
+      }
+      throw statusError(res);
+    }
+  }
+
+  private async headers(init: RequestInit, refresh: boolean): Promise<Record<string, string>> {
+    const h: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': this.opts.userAgent ?? 'gitops-lens',
+    };
+    const tok = typeof this.opts.token === 'function' ? await this.opts.token(refresh) : this.opts.token;
+    if (tok) h.Authorization = `Bearer ${tok.trim()}`;
+    if (init.body !== undefined) {
+      h['Content-Type'] = init.contentType ?? 'application/json';
+      h['Content-Length'] = String(Buffer.byteLength(init.body));
+    }
+    return h;
+  }
+
+  private url(path: string): URL {
+    const prefix = this.base.pathname.replace(/\/$/, '');
+    return new URL(prefix + path, this.base.origin);
+  }
+
+  private async once(rawMethod: string, path: string, init: RequestInit, refresh: boolean): Promise<RawResponse> {
+    // The guard runs again here, at the last point before a socket, so no future caller can bypass it;
+    // the method sent is exactly the one checked.
+    const method = rawMethod.toUpperCase();
+    assertReadOnly(method, path);
+    if (init.signal?.aborted) throw abortError();
+    const headers = await this.headers(init, refresh);
+    const url = this.url(path);
+    const lib = url.protocol === 'http:' ? http : https;
+    const timeoutMs = init.timeoutMs ?? this.opts.timeoutMs;
+    return new Promise<RawResponse>((resolve, reject) => {
+      this.opts.onRequestSent?.(method, path);
+      const req = lib.request(url, { method, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          cleanup();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (e) => {
+          cleanup();
+          reject(transportError(e as NodeJS.ErrnoException, this.server));
+        });
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        cleanup();
+        reject(new ClusterRequestError(0, 'Timeout', `The API server at ${this.server} did not answer within ${Math.round(timeoutMs / 1000)} s.`));
+      }, timeoutMs);
+      const onAbort = () => {
+        req.destroy();
+        cleanup();
+        reject(abortError());
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        init.signal?.removeEventListener('abort', onAbort);
+      };
+      init.signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (e) => {
+        cleanup();
+        reject(transportError(e as NodeJS.ErrnoException, this.server));
+      });
+      if (init.body !== undefined) req.write(init.body);
+      req.end();
+    });
+  }
+
+  /**
+   * Opens a streaming GET (a watch) and calls `onLine` for each line of the
+   * body. Resolves when the server ends the stream, rejects on an HTTP error
+   * or transport failure; aborting the signal resolves quietly. A watch gets
+   * no request timeout (it is long-lived by design) but a connect timeout and
+   * an idle timeout: a silent server is treated as a disconnect.
+   */
+  async stream(path: string, onLine: (line: string) => void, signal?: AbortSignal, idleTimeoutMs = 90_000): Promise<void> {
+    assertReadOnly('GET', path);
+    if (signal?.aborted) return;
+    const headers = await this.headers({}, false);
+    const url = this.url(path);
+    const lib = url.protocol === 'http:' ? http : https;
+    return new Promise<void>((resolve, reject) => {
+      assertReadOnly('GET', path);
+      this.opts.onRequestSent?.('GET', path);
+      let idle: NodeJS.Timeout | undefined;
+      let settled = false;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (idle) clearTimeout(idle);
+        signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const bump = () => {
+        if (idle) clearTimeout(idle);
+        idle = setTimeout(() => {
+          req.destroy();
+          finish(new ClusterRequestError(0, 'Timeout', `The watch on ${this.server} went silent for ${Math.round(idleTimeoutMs / 1000)} s.`));
+        }, idleTimeoutMs);
+      };
+      const req = lib.request(url, { method: 'GET', headers, agent: this.agent }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => finish(statusError({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })));
+          return;
+        }
+        bump();
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          bump();
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) {
+              try {
+                onLine(line);
+              } catch (e) {
+                req.destroy();
+                finish(e as Error);
+                return;
+              }
+            }
+          }
+        });
+        res.on('end', () => {
+          if (buf.trim()) {
+            try {
+              onLine(buf.trim());
+            } catch (e) {
+              return finish(e as Error);
+            }
+          }
+          finish();
+        });
+        res.on('error', (e) => finish(signal?.aborted ? undefined : transportError(e as NodeJS.ErrnoException, this.server)));
+        res.on('close', () => finish());
+      });
+      const onAbort = () => {
+        req.destroy();
+        finish();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      bump();
+      req.on('error', (e) => finish(signal?.aborted ? undefined : transportError(e as NodeJS.ErrnoException, this.server)));
+      req.end();
+    });
+  }
+}
+
+/** Options for {@link ClusterClient.list} and friends. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * The typed Kubernetes client every feature uses (drift, preview, bindings,
+ * schemas). It only knows read operations and server-side-apply dry-run; the
+ * transport underneath refuses anything else.
+ */
+export class ClusterClient {
+  private readonly groupVersions = new Map<string, Promise<ResourceInfo[]>>();
+
+  constructor(readonly transport: ReadOnlyTransport) {}
+
+  /** Convenience constructor from transport options. */
+  static create(opts: TransportOptions): ClusterClient {
+    return new ClusterClient(new ReadOnlyTransport(opts));
+  }
+
+  dispose(): void {
+    this.transport.dispose();
+  }
+
+  /** `GET /version` → gitVersion, e.g. `v1.37.2`. */
+  async serverVersion(opts: CallOptions = {}): Promise<string> {
+    const v = await this.transport.requestJson<{ gitVersion?: string }>('GET', '/version', opts);
+    return v.gitVersion ?? 'unknown';
+  }
+
+  /** The resources of one group-version, from discovery (cached; failures are not cached). */
+  resourcesOf(group: string, version: string, opts: CallOptions = {}): Promise<ResourceInfo[]> {
+    const gv = apiVersionOf({ group, version });
+    let p = this.groupVersions.get(gv);
+    if (!p) {
+      const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
+      p = this.transport
+        .requestJson<{ resources?: Array<{ name: string; kind: string; namespaced: boolean; verbs?: string[] }> }>('GET', path, opts)
+        .then((list) =>
+          (list.resources ?? [])
+            .filter((r) => !r.name.includes('/'))
+            .map((r) => ({ group, version, kind: r.kind, resource: r.name, namespaced: r.namespaced, verbs: r.verbs ?? [] })),
+        );
+      this.groupVersions.set(gv, p);
+      p.catch(() => this.groupVersions.delete(gv));
+    }
+    return p;
+  }
+
+  /** Full API discovery: every served resource of every group-version. */
+  async discover(opts: CallOptions = {}): Promise<ResourceInfo[]> {
+    const groups = await this.transport.requestJson<{ groups?: Array<{ name: string; versions: Array<{ version: string }> }> }>('GET', '/apis', opts);
+    const gvs: Array<[string, string]> = [['', 'v1']];
+    for (const g of groups.groups ?? []) for (const v of g.versions) gvs.push([g.name, v.version]);
+    const all = await Promise.all(gvs.map(([g, v]) => this.resourcesOf(g, v, opts).catch(() => [] as ResourceInfo[])));
+    return all.flat();
+  }
+
+  /**
+   * The ResourceInfo for a kind, or undefined when the cluster doesn't serve
+   * it (a CRD not installed). Discovery 404 also means "not served".
+   */
+  async resourceFor(gvk: GroupVersionKind, opts: CallOptions = {}): Promise<ResourceInfo | undefined> {
+    try {
+      const list = await this.resourcesOf(gvk.group, gvk.version, opts);
+      return list.find((r) => r.kind === gvk.kind);
+    } catch (e) {
+      if (isClusterError(e) && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  private async pathFor(gvk: GroupVersionKind, namespace: string | undefined, name?: string, opts: CallOptions = {}): Promise<string> {
+    const info = await this.resourceFor(gvk, opts);
+    if (!info) throw new ClusterRequestError(404, 'NotServed', `The cluster does not serve ${apiVersionOf(gvk)} ${gvk.kind}. Is its CRD installed?`);
+    const root = gvk.group ? `/apis/${gvk.group}/${gvk.version}` : `/api/${gvk.version}`;
+    const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${root}${ns}/${info.resource}${name ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  /** GET one object; resolves undefined on 404. managedFields are kept (callers strip them when storing). */
+  async get(gvk: GroupVersionKind, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<KubeObject | undefined> {
+    const path = await this.pathFor(gvk, namespace, name, opts);
+    try {
+      return await this.transport.requestJson<KubeObject>('GET', path, opts);
+    } catch (e) {
+      if (isClusterError(e) && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** GET one object including metadata.managedFields (what drift needs to name the manager). */
+  getWithManagedFields(gvk: GroupVersionKind, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<KubeObject | undefined> {
+    return this.get(gvk, namespace, name, opts);
+  }
+
+  /** LIST a kind in a namespace (or cluster-wide when namespace is undefined). Items get apiVersion and kind filled in. */
+  async list(gvk: GroupVersionKind, namespace?: string, opts: CallOptions = {}): Promise<KubeList> {
+    const path = await this.pathFor(gvk, namespace, undefined, opts);
+    const res = await this.transport.requestJson<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>('GET', path, opts);
+    const apiVersion = apiVersionOf(gvk);
+    const items = (res.items ?? []).map((o) => ({ ...o, apiVersion, kind: gvk.kind }));
+    return { items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+  }
+
+  /**
+   * WATCH a kind from a resourceVersion. Calls `onEvent` per event, resolves
+   * when the server closes the stream (the caller re-watches from the last
+   * resourceVersion it saw), and rejects with status 410 when the
+   * resourceVersion is too old (the caller relists).
+   */
+  async watch(
+    gvk: GroupVersionKind,
+    namespace: string | undefined,
+    resourceVersion: string,
+    onEvent: (event: WatchEvent) => void,
+    signal?: AbortSignal,
+    timeoutSeconds = 300,
+  ): Promise<void> {
+    const base = await this.pathFor(gvk, namespace, undefined, { signal });
+    const q = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) });
+    if (resourceVersion) q.set('resourceVersion', resourceVersion);
+    const apiVersion = apiVersionOf(gvk);
+    await this.transport.stream(
+      `${base}?${q}`,
+      (line) => {
+        const ev = JSON.parse(line) as WatchEvent;
+        if (ev.type === 'ERROR') {
+          const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
+          throw new ClusterRequestError(st.code ?? 500, st.reason ?? 'WatchError', st.message ?? 'The watch failed.');
+        }
+        if (ev.object && ev.type !== 'BOOKMARK') ev.object = { ...ev.object, apiVersion, kind: gvk.kind };
+        onEvent(ev);
+      },
+      signal,
+      (timeoutSeconds + 60) * 1000,
+    );
+  }
+
+  /**
+   * Server-side apply in dry-run mode: what the object would become. Used by
+   * preview; `dryRun=All` is in the URL, which is what the transport checks.
+   */
+  async dryRunApply(obj: KubeObject, fieldManager: string, opts: CallOptions = {}): Promise<KubeObject> {
+    const gvk = { ...parseApiVersion(obj.apiVersion), kind: obj.kind };
+    const name = obj.metadata?.name;
+    if (!name) throw new ClusterRequestError(0, 'Invalid', `${obj.kind} has no metadata.name.`);
+    const path = await this.pathFor(gvk, obj.metadata.namespace, name, opts);
+    const q = new URLSearchParams({ dryRun: 'All', fieldManager, force: 'true' });
+    return this.transport.requestJson<KubeObject>('PATCH', `${path}?${q}`, {
+      ...opts,
+      body: JSON.stringify(obj),
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+
+  /** `/openapi/v3`: the index of group-version documents, then each document. Returns a map of path (e.g. `apis/apps/v1`) to document. */
+  async openapiV3(opts: CallOptions & { filter?: (path: string) => boolean } = {}): Promise<Record<string, unknown>> {
+    const index = await this.transport.requestJson<{ paths?: Record<string, { serverRelativeURL: string }> }>('GET', '/openapi/v3', opts);
+    const out: Record<string, unknown> = {};
+    const entries = Object.entries(index.paths ?? {}).filter(([p]) => !opts.filter || opts.filter(p));
+    await Promise.all(
+      entries.map(async ([p, ref]) => {
+        out[p] = await this.transport.requestJson<unknown>('GET', ref.serverRelativeURL, opts);
+      }),
+    );
+    return out;
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * The drift engine: pure functions from desired documents (parsed YAML with
+ * source ranges) and live objects to findings with exact ranges, plus the
+ * per-field entries that hovers and quick fixes read. No I/O happens here:
+ * the caller (DriftService, the CLI, tests) supplies live objects.
+ */
+import { isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import type { Finding, Range } from '../findings.js';
+import type { KubeObject, ManagedFieldsEntry } from '../cluster/cluster-types.js';
+import { parseApiVersion } from '../cluster/cluster-types.js';
+import { isSecret, secretDigest, secretDigests, MASK, registerSecretObject } from '../secrets/mask-secrets.js';
+import { fallbackListMapKeys, isEmptyValue, scalarsEqual, valuesEqual } from './normalize.js';
+import { formatManagerTime, ownersOf, type FieldOwner, type FieldPathSegment } from './managed-fields.js';
+import { ignoringRule, pointerToken, rulesFor, type IgnoreRule } from './ignore-rules.js';
+
+/** The diagnostic source of drift findings, separate from schema findings. */
+export const DRIFT_SOURCE = 'gitops-lens-drift' as const;
+
+/** One desired object: compatible with parseManifests()' documents. */
+export interface DesiredDocument {
+  document: Document;
+  value: unknown;
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  /** Offset of the document in the file when its node ranges are document-relative (parseManifests splits files); default 0. */
+  offset?: number;
+}
+
+/** What the cluster says about one desired object. `transient` unknowns (connecting, first load) produce no finding. */
+export type LiveLookup =
+  | { state: 'present'; object: KubeObject; managedFields?: ManagedFieldsEntry[] }
+  | { state: 'missing'; reason?: string }
+  | { state: 'no-access'; reason: string }
+  | { state: 'unknown'; reason: string; transient?: boolean };
+
+/** Status of one compared field. */
+export type FieldStatus = 'same' | 'drift' | 'ignored';
+
+/** One declared field compared with the live object. Values of Secret data are never stored here (they are `***`). */
+export interface FieldEntry {
+  docIndex: number;
+  /** RFC 6901 pointer (desired indices), e.g. `/spec/replicas`. */
+  pointer: string;
+  /** Path into the desired YAML document (keys and indices). */
+  yamlPath: Array<string | number>;
+  /** Range of the value in the file. */
+  range: Range;
+  /** Range of the key (for maps), for hover on the key. */
+  keyRange?: Range;
+  status: FieldStatus;
+  desired: unknown;
+  /** undefined when absent in the live object. */
+  live: unknown;
+  liveAbsent: boolean;
+  owner?: FieldOwner;
+  ignoredBy?: string;
+  /** True for Secret data/stringData values: desired and live hold `***`. */
+  masked?: boolean;
+}
+
+/** One desired object and what happened to it. */
+export interface ObjectEntry {
+  docIndex: number;
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** Range of the whole document, and of the name (or kind) where object-level findings go. */
+  range: Range;
+  anchorRange: Range;
+  state: LiveLookup['state'];
+  reason?: string;
+  /** The live object, with Secret values masked, managedFields and last-applied stripped. */
+  live?: KubeObject;
+}
+
+/** Everything the engine computed for one file. */
+export interface DriftReport {
+  findings: Finding[];
+  fields: FieldEntry[];
+  objects: ObjectEntry[];
+}
+
+/** Inputs of {@link computeDrift}. */
+export interface DriftInput {
+  /** The file's full text (for offset → position). */
+  text: string;
+  documents: readonly DesiredDocument[];
+  /** Namespace for namespaced objects that don't set one (the binding's). */
+  defaultNamespace: string;
+  /** Namespace that replaces every object's own (Flux `targetNamespace` does this). Cluster-scoped kinds keep none either way (the lookup decides). */
+  forceNamespace?: string;
+  /** Live state of one desired object; namespace is already defaulted. */
+  lookup(doc: DesiredDocument, namespace: string): LiveLookup;
+  /** Merge keys of the list at a path, from the schema registry; the built-in fallback is used when it returns undefined. */
+  listMapKeys?(apiVersion: string, kind: string, path: Array<string | number>): string[] | undefined;
+  ignore?: readonly IgnoreRule[];
+  /** Time zone for `at HH:MM` in messages (default UTC). */
+  timeZone?: string;
+}
+
+/** Converts offsets to LSP positions (UTF-16, which is what JS string indices are). */
+export class OffsetMapper {
+  private readonly lineStarts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+  }
+  position(offset: number): { line: number; character: number } {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: offset - this.lineStarts[lo] };
+  }
+  range(start: number, end: number): Range {
+    return { start: this.position(start), end: this.position(end) };
+  }
+  offset(pos: { line: number; character: number }): number {
+    return (this.lineStarts[pos.line] ?? 0) + pos.character;
+  }
+}
+
+/** The value node (and key node) at a path of a YAML document. */
+export function nodeAtPath(doc: Document, path: ReadonlyArray<string | number>): { key?: YamlNode; value?: YamlNode } | undefined {
+  let node: unknown = doc.contents;
+  let key: YamlNode | undefined;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (!pair) return undefined;
+      key = pair.key as YamlNode;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      key = undefined;
+      node = node.items[seg];
+    } else return undefined;
+  }
+  return { key, value: (node ?? undefined) as YamlNode | undefined };
+}
+
+function nodeRange(m: OffsetMapper, n: YamlNode | undefined, offset = 0): Range | undefined {
+  const r = n?.range;
+  if (!r) return undefined;
+  // range[1] is the end of the value proper (before trailing comments/space).
+  return m.range(offset + r[0], offset + r[1]);
+}
+
+/** Renders a value for a message: scalars plainly, collections as compact JSON, long values shortened. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  let s = typeof v === 'string' ? (/^[\w.:/@%+-]+$/.test(v) && v !== '' ? v : JSON.stringify(v)) : JSON.stringify(v);
+  if (s === undefined) s = String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/**
+ * Strips what must not be stored or shown: managedFields, last-applied, and
+ * (for Secrets) values, which become keyed digests so drift can still tell
+ * "same" from "differs" without keeping the value.
+ */
+export function sanitizeLive(obj: KubeObject): KubeObject {
+  registerSecretObject(obj);
+  const copy = structuredClone(obj);
+  delete copy.metadata.managedFields;
+  if (copy.metadata.annotations) {
+    delete copy.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
+    if (!Object.keys(copy.metadata.annotations).length) delete copy.metadata.annotations;
+  }
+  if (isSecret(copy)) {
+    const digests = secretDigests(copy as Record<string, unknown>);
+    delete copy.stringData;
+    if (digests.size) copy.data = Object.fromEntries(digests);
+  }
+  return copy;
+}
+
+/** Fields of a desired object that are identity or server-owned, never compared. */
+const SKIP_TOP = new Set(['apiVersion', 'kind', 'status']);
+const SKIP_META = new Set(['name', 'namespace', 'managedFields', 'resourceVersion', 'uid', 'generation', 'creationTimestamp', 'selfLink']);
+
+/** Values rendered by the agent at apply time (Flux post-build substitution); comparing them as written would be a false drift. */
+const SUBSTITUTION = /\$\{[^}]+\}/;
+
+interface WalkCtx {
+  input: DriftInput;
+  mapper: OffsetMapper;
+  doc: DesiredDocument;
+  docIndex: number;
+  apiVersion: string;
+  kind: string;
+  managedFields?: ManagedFieldsEntry[];
+  rules: IgnoreRule[];
+  report: DriftReport;
+  liveSecret?: Map<string, string>;
+}
+
+/**
+ * Compares every desired document of a file with its live object and
+ * returns findings (source `gitops-lens-drift`) and per-field entries.
+ * Documents without apiVersion/kind/name are skipped (the validator reports
+ * them); kustomization.yaml and Helm templates are not objects.
+ */
+export function computeDrift(input: DriftInput): DriftReport {
+  const mapper = new OffsetMapper(input.text);
+  const report: DriftReport = { findings: [], fields: [], objects: [] };
+  input.documents.forEach((doc, docIndex) => {
+    const v = doc.value as Record<string, unknown> | undefined;
+    const apiVersion = doc.apiVersion ?? (v?.apiVersion as string | undefined);
+    const kind = doc.kind ?? (v?.kind as string | undefined);
+    const meta = (v?.metadata ?? {}) as Record<string, unknown>;
+    const name = doc.name ?? (meta.name as string | undefined);
+    if (!v || typeof v !== 'object' || !apiVersion || !kind || !name) return;
+    if (kind === 'Kustomization' && apiVersion.startsWith('kustomize.config.k8s.io')) return;
+    const namespace = input.forceNamespace ?? doc.namespace ?? (meta.namespace as string | undefined) ?? input.defaultNamespace;
+    const contents = doc.document.contents as YamlNode | null;
+    const off = doc.offset ?? 0;
+    const range = nodeRange(mapper, contents ?? undefined, off) ?? mapper.range(off, off);
+    const anchor = nodeRange(mapper, nodeAtPath(doc.document, ['metadata', 'name'])?.value, off) ?? nodeRange(mapper, nodeAtPath(doc.document, ['kind'])?.value, off) ?? range;
+    const kindRange = nodeRange(mapper, nodeAtPath(doc.document, ['kind'])?.value, off) ?? anchor;
+    const live = input.lookup(doc, namespace);
+    const entry: ObjectEntry = { docIndex, apiVersion, kind, name, namespace, range, anchorRange: anchor, state: live.state };
+    report.objects.push(entry);
+    const what = `${kind} ${namespace ? `${namespace}/` : ''}${name}`;
+    if (live.state === 'missing') {
+      entry.reason = live.reason;
+      report.findings.push({
+        range: anchor,
+        severity: 'warning',
+        code: 'drift-missing',
+        source: DRIFT_SOURCE,
+        message: `${what} is declared here but missing from the cluster${live.reason ? ` (${live.reason})` : ''}. Check the agent's reconcile status, or remove it from the repo if it was deleted on purpose.`,
+        data: { kind: 'missing', docIndex },
+      });
+      return;
+    }
+    if (live.state === 'no-access') {
+      entry.reason = live.reason;
+      report.findings.push({
+        range: kindRange,
+        severity: 'information',
+        code: 'drift-no-access',
+        source: DRIFT_SOURCE,
+        message: `Drift unknown for ${what}: no access (${live.reason}). Ask for get/list/watch on ${kind} or bind this folder to another context.`,
+        data: { kind: 'no-access', docIndex },
+      });
+      return;
+    }
+    if (live.state === 'unknown') {
+      entry.reason = live.reason;
+      // While connecting or loading, say nothing rather than flash a notice; the real state follows in moments.
+      if (live.transient) return;
+      report.findings.push({
+        range: kindRange,
+        severity: 'information',
+        code: 'drift-unknown',
+        source: DRIFT_SOURCE,
+        message: `Drift unknown for ${what}: ${live.reason}`,
+        data: { kind: 'unknown', docIndex },
+      });
+      return;
+    }
+    entry.live = sanitizeLive(live.object);
+    const { group } = parseApiVersion(apiVersion);
+    const ctx: WalkCtx = {
+      input,
+      mapper,
+      doc,
+      docIndex,
+      apiVersion,
+      kind,
+      managedFields: live.managedFields ?? live.object.metadata.managedFields,
+      rules: rulesFor(input.ignore ?? [], { group, kind, name, namespace }),
+      report,
+      liveSecret: isSecret(live.object) ? secretDigests(live.object as Record<string, unknown>) : undefined,
+    };
+    const liveObj = live.object as Record<string, unknown>;
+    for (const [k, dv] of Object.entries(v)) {
+      if (SKIP_TOP.has(k)) continue;
+      if (k === 'metadata') {
+        for (const [mk, mv] of Object.entries(meta)) {
+          if (SKIP_META.has(mk)) continue;
+          const liveMeta = (live.object.metadata ?? {}) as Record<string, unknown>;
+          walk(ctx, mv, liveMeta[mk], ['metadata', mk], [{ key: 'metadata' }, { key: mk }], mk in liveMeta);
+        }
+        continue;
+      }
+      if (ctx.liveSecret && (k === 'data' || k === 'stringData')) {
+        compareSecretData(ctx, k, dv);
+        continue;
+      }
+      walk(ctx, dv, liveObj[k], [k], [{ key: k }], k in liveObj);
+    }
+  });
+  return report;
+}
+
+function pointerOf(path: ReadonlyArray<string | number>): string {
+  return path.map((p) => `/${pointerToken(String(p))}`).join('');
+}
+
+function schemaPath(path: ReadonlyArray<string | number>): string[] {
+  return path.filter((p): p is string => typeof p === 'string');
+}
+
+/** Records a compared leaf (or atomic value) and, when it drifted, emits the finding. */
+function record(ctx: WalkCtx, yamlPath: Array<string | number>, fieldPath: FieldPathSegment[], desired: unknown, live: unknown, liveAbsent: boolean, equal: boolean, masked = false): void {
+  const nodes = nodeAtPath(ctx.doc.document, yamlPath);
+  const off = ctx.doc.offset ?? 0;
+  const range = nodeRange(ctx.mapper, nodes?.value, off) ?? nodeRange(ctx.mapper, nodes?.key, off);
+  if (!range) return;
+  const pointer = pointerOf(yamlPath);
+  const owners = ownersOf(ctx.managedFields, fieldPath);
+  const owner = owners[0];
+  const rule = ignoringRule(ctx.rules, pointer, owners.map((o) => o.manager));
+  const status: FieldStatus = equal ? 'same' : rule ? 'ignored' : 'drift';
+  const entry: FieldEntry = {
+    docIndex: ctx.docIndex,
+    pointer,
+    yamlPath,
+    range,
+    keyRange: nodeRange(ctx.mapper, nodes?.key, off),
+    status,
+    desired: masked ? MASK : desired,
+    live: masked ? (liveAbsent ? undefined : MASK) : live,
+    liveAbsent,
+    owner,
+    ignoredBy: rule && !equal ? rule.origin : undefined,
+    masked,
+  };
+  ctx.report.fields.push(entry);
+  if (status !== 'drift') return;
+  const by = owner ? ` — changed by "${owner.manager}"${formatManagerTime(owner.time, ctx.input.timeZone) ? ` at ${formatManagerTime(owner.time, ctx.input.timeZone)}` : ''}` : liveAbsent ? ' — removed live' : '';
+  const values = masked ? `live ${liveAbsent ? '(absent)' : `${MASK} (differs)`}, desired ${MASK}` : `live ${showValue(live)}, desired ${showValue(desired)}`;
+  ctx.report.findings.push({
+    range,
+    severity: 'warning',
+    code: 'drift-value',
+    source: DRIFT_SOURCE,
+    message: `${values}${by}. Adopt the live value in the repo, or let the agent revert it.`,
+    data: { kind: 'value', docIndex: ctx.docIndex, pointer, secret: masked },
+  });
+}
+
+function compareSecretData(ctx: WalkCtx, field: 'data' | 'stringData', dv: unknown): void {
+  if (!dv || typeof dv !== 'object') return;
+  for (const [k, raw] of Object.entries(dv as Record<string, unknown>)) {
+    const desired = secretDigest(field === 'data' ? (typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('utf8') : '') : raw == null ? '' : String(raw));
+    const live = ctx.liveSecret?.get(k);
+    record(ctx, [field, k], [{ key: 'data' }, { key: k }], desired, live, live === undefined, live !== undefined && live === desired, true);
+  }
+}
+
+function walk(ctx: WalkCtx, d: unknown, l: unknown, yamlPath: Array<string | number>, fieldPath: FieldPathSegment[], liveHas: boolean): void {
+  const sp = schemaPath(yamlPath);
+  if (typeof d === 'string' && SUBSTITUTION.test(d)) return;
+  if (d && typeof d === 'object' && !Array.isArray(d)) {
+    if (!l || typeof l !== 'object' || Array.isArray(l)) {
+      record(ctx, yamlPath, fieldPath, d, l, !liveHas || l == null, isEmptyValue(d) && isEmptyValue(l));
+      return;
+    }
+    for (const [k, dv] of Object.entries(d as Record<string, unknown>)) {
+      const lo = l as Record<string, unknown>;
+      walk(ctx, dv, lo[k], [...yamlPath, k], [...fieldPath, { key: k }], k in lo);
+    }
+    return;
+  }
+  if (Array.isArray(d)) {
+    if (!Array.isArray(l)) {
+      record(ctx, yamlPath, fieldPath, d, l, !liveHas || l == null, isEmptyValue(d) && isEmptyValue(l));
+      return;
+    }
+    const keys = ctx.input.listMapKeys?.(ctx.apiVersion, ctx.kind, yamlPath) ?? fallbackListMapKeys(sp);
+    if (keys && d.every((e) => e && typeof e === 'object' && !Array.isArray(e))) {
+      d.forEach((de, i) => {
+        const dObj = de as Record<string, unknown>;
+        const match = (l as unknown[]).find((le) => {
+          if (!le || typeof le !== 'object') return false;
+          const lObj = le as Record<string, unknown>;
+          // A key the manifest leaves out (e.g. protocol) takes the server default, so it doesn't constrain the match.
+          return keys.every((k) => dObj[k] === undefined || scalarsEqual(dObj[k], lObj[k], [...sp, k]));
+        }) as Record<string, unknown> | undefined;
+        const listKeys: Record<string, unknown> = {};
+        for (const k of keys) {
+          const val = match?.[k] ?? dObj[k];
+          if (val !== undefined) listKeys[k] = val;
+        }
+        if (!match) {
+          record(ctx, [...yamlPath, i], [...fieldPath, { listKeys }], de, undefined, true, false);
+          return;
+        }
+        walk(ctx, de, match, [...yamlPath, i], [...fieldPath, { listKeys }], true);
+      });
+      return;
+    }
+    // Atomic list: objects are compared position by position (servers default their fields); scalar lists as a whole.
+    if (d.length === l.length && d.every((e) => e && typeof e === 'object' && !Array.isArray(e))) {
+      d.forEach((de, i) => walk(ctx, de, l[i], [...yamlPath, i], [...fieldPath, { index: i }], true));
+      return;
+    }
+    record(ctx, yamlPath, fieldPath, d, l, false, valuesEqual(d, l, sp));
+    return;
+  }
+  record(ctx, yamlPath, fieldPath, d, l, !liveHas || l === undefined, scalarsEqual(d, l, sp));
+}

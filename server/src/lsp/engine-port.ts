@@ -1,0 +1,34 @@
+/**
+ * The part of the validation engine that the LSP wiring uses. The engine
+ * (server/src/validation/validation-engine.ts) satisfies it structurally; the
+ * handlers depend on this port only, so they can be unit-tested and so the
+ * wiring states exactly what it needs.
+ */
+import type { Finding, Position, Range } from '../findings.js';
+
+/** A completion proposal from the engine. */
+export interface CompletionCandidate {
+  label: string;
+  kind: 'property' | 'value';
+  detail?: string;
+  documentation?: string;
+  insertText?: string;
+}
+
+/** Hover content from the engine. */
+export interface HoverResult {
+  markdown: string;
+  range?: Range;
+}
+
+/** What the LSP layer needs from the validation engine. */
+export interface ValidationEnginePort {
+  /** Feeds a workspace file that other files depend on (kustomization, CRD); `undefined` removes it. */
+  updateWorkspaceFile(path: string, text: string | undefined): void;
+  /** Findings for one file's text. */
+  validate(path: string, text: string): Finding[];
+  hover(path: string, text: string, position: Position): HoverResult | undefined;
+  complete(path: string, text: string, position: Position): CompletionCandidate[];
+  /** How many YAML documents the last `validate` call really validated (the rest came from its cache), when the engine counts them. */
+  readonly lastValidatedDocuments?: number;
+}

@@ -1,0 +1,335 @@
+/**
+ * The one shared file of GitOps Lens' custom LSP messages. Every message is
+ * namespaced `gitops/...` and typed here, so the server (server/src/lsp) and
+ * the VS Code client (client/src, which imports this file by relative path
+ * and gets it bundled by esbuild) can never disagree about a shape.
+ *
+ * This file must stay free of `vscode` and of server-only code: it only uses
+ * the protocol library that both the client and the server already depend on.
+ */
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { ConnectionState } from '../cluster/cluster-types.js';
+import type { ExecApprovalRequest } from '../cluster/exec-credential.js';
+import type { Range } from '../findings.js';
+
+export type { GitOpsLensSettings } from './settings.js';
+
+/** The URI scheme of the read-only documents that the client opens in diff editors. */
+export const PREVIEW_SCHEME = 'gitops-lens';
+
+/** Diagnostic `source` of schema findings. */
+export const VALIDATION_SOURCE = 'gitops-lens';
+/** Diagnostic `source` of drift findings; a separate collection so it can be cleared on its own. */
+export const DRIFT_SOURCE = 'gitops-lens-drift';
+
+// ---------------------------------------------------------------------------
+// Initialization
+// ---------------------------------------------------------------------------
+
+/** What the client passes in `initialize.initializationOptions`. */
+export interface GitOpsInitializationOptions {
+  /**
+   * Whether the workspace is trusted. The server starts with cluster features
+   * disabled unless this is `true`, so an old or foreign client never enables them by accident.
+   */
+  trusted: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// Server → client
+// ---------------------------------------------------------------------------
+
+/** Where the schemas used for a file come from; shown in the status bar tooltip. */
+export type SchemaSource =
+  | { kind: 'bundled'; kubernetesVersion?: string }
+  | { kind: 'cluster'; context: string; kubernetesVersion?: string; cachedAt?: string }
+  | { kind: 'cluster-cache'; context: string; kubernetesVersion?: string; cachedAt?: string };
+
+/** Which context and namespace a folder deploys to, and why. */
+export interface BindingInfo {
+  context: string;
+  namespace?: string;
+  /** How it was found: the `gitopsLens.bindings` setting, a Flux Kustomization, an Argo CD Application, or the current context. */
+  origin: 'setting' | 'flux-kustomization' | 'argocd-application' | 'current-context';
+  /** For discovered bindings: the manifest that declares it. */
+  sourceUri?: string;
+  /** "Is my commit deployed?": e.g. `deployed`, `3 commits behind`, `reconcile failed: reason`. */
+  deployStatus?: string;
+}
+
+/** Parameters of {@link ConnectionStatusNotification}. */
+export interface ConnectionStatusParams {
+  state: ConnectionState;
+  /** The binding of `uri` (usually the active editor's file), when known. */
+  binding?: BindingInfo;
+  /** The file the binding and schema source refer to; absent for a workspace-wide state. */
+  uri?: string;
+  schemaSource?: SchemaSource;
+  /** Kinds the identity may not list ("no access"); everything else keeps working. */
+  noAccess?: string[];
+}
+
+/**
+ * Sent by the server whenever the cluster connection state, the binding or
+ * the schema source changes. The client shows it in the status bar.
+ */
+export const ConnectionStatusNotification = new NotificationType<ConnectionStatusParams>('gitops/connectionStatus');
+
+/**
+ * Parameters of {@link ApproveCredentialsRequest}: exactly the cluster
+ * layer's ExecApprovalRequest (program and arguments as they will be started,
+ * without a shell), plus the kubeconfig user's name for the dialog.
+ */
+export interface ApproveCredentialsParams extends ExecApprovalRequest {
+  user?: string;
+}
+
+/**
+ * The key under which the client remembers an approval: the same formula as
+ * the cluster layer's `approvalKey`, so an approval covers exactly one
+ * kubeconfig file, context and command line.
+ */
+export function credentialApprovalKey(r: ExecApprovalRequest): string {
+  return JSON.stringify([r.kubeconfigPath, r.context, r.kind, r.command, r.args]);
+}
+
+/** Result of {@link ApproveCredentialsRequest}. */
+export interface ApproveCredentialsResult {
+  approved: boolean;
+}
+
+/**
+ * Sent by the server before it runs a kubeconfig exec or auth-provider
+ * command. The client asks the user once per kubeconfig + context + command
+ * and remembers the answer in its global state.
+ */
+export const ApproveCredentialsRequest = new RequestType<ApproveCredentialsParams, ApproveCredentialsResult, void>(
+  'gitops/approveCredentials',
+);
+
+// ---------------------------------------------------------------------------
+// Client → server
+// ---------------------------------------------------------------------------
+
+/** Parameters of {@link TrustChangedNotification}. */
+export interface TrustChangedParams {
+  trusted: boolean;
+}
+
+/** Sent by the client when the workspace becomes trusted (VS Code never revokes trust within a session, but the server does not rely on that). */
+export const TrustChangedNotification = new NotificationType<TrustChangedParams>('gitops/trustChanged');
+
+/** Parameters of {@link ActiveDocumentNotification}. */
+export interface ActiveDocumentParams {
+  /** The file in the active editor; `null` when no editor is active. */
+  uri: string | null;
+}
+
+/**
+ * Sent by the client when the active editor changes, so the server can
+ * answer with a `gitops/connectionStatus` for that file's binding.
+ */
+export const ActiveDocumentNotification = new NotificationType<ActiveDocumentParams>('gitops/activeDocument');
+
+/** Arguments of the client command `gitopsLens.addIgnoreDifference`, used by drift's "Ignore this field" quick fix. */
+export interface AddIgnoreDifferenceArgs {
+  entry: { group?: string; kind: string; name?: string; namespace?: string; jsonPointers: string[] };
+}
+
+/** The client command a code action runs to add an entry to the workspace's `gitopsLens.ignoreDifferences`. */
+export const ADD_IGNORE_DIFFERENCE_COMMAND = 'gitopsLens.addIgnoreDifference';
+
+/** One context of the merged kubeconfig. */
+export interface KubeContextInfo {
+  name: string;
+  cluster: string;
+  user: string;
+  namespace?: string;
+  /** True for the kubeconfig's `current-context`. */
+  current: boolean;
+}
+
+/** Result of {@link ListContextsRequest}. */
+export interface ListContextsResult {
+  contexts: KubeContextInfo[];
+  /** The kubeconfig files that were merged, in order. */
+  kubeconfigPaths: string[];
+  /** The context the server uses now (the setting, or the current context). */
+  active?: string;
+  /** Set when the kubeconfig could not be read; safe to show. */
+  error?: string;
+}
+
+/** Asks the server for the contexts of the kubeconfig it uses (honouring trust and the machine-scoped setting). */
+export const ListContextsRequest = new RequestType0<ListContextsResult, void>('gitops/listContexts');
+
+/** Parameters of {@link SelectContextRequest}. */
+export interface SelectContextParams {
+  /** The context to use; `null` goes back to the kubeconfig's current context. */
+  context: string | null;
+}
+
+/**
+ * Tells the server to switch context now. The client also persists the
+ * choice in `gitopsLens.context`, so this only saves the round trip of a configuration change.
+ */
+export const SelectContextRequest = new RequestType<SelectContextParams, void, void>('gitops/selectContext');
+
+/** What a plan entry does when the agent reconciles. */
+export type PlanAction = 'create' | 'update' | 'prune' | 'unchanged' | 'error';
+
+/** One object of a plan. */
+export interface PlanEntry {
+  action: PlanAction;
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** The binding's context the object deploys to. */
+  binding?: string;
+  /** The manifest that declares the object (absent for prune). */
+  sourceUri?: string;
+  sourceRange?: Range;
+  /** Unified diff live → after sync, with Secret values masked. */
+  diff?: string;
+  /** Why the entry is `error`, or a note for other actions. Safe to show. */
+  message?: string;
+  /** True when the entry could not be computed by a server-side dry run (for example no cluster access) and is a local estimate. */
+  approximate?: boolean;
+}
+
+/** The result of a preview. */
+export interface Plan {
+  /** Identifies the plan in {@link previewDocumentUri}; the server keeps the plan's documents while it is the latest one. */
+  planId?: string;
+  entries: PlanEntry[];
+  counts: Record<PlanAction, number>;
+  /** When the plan was computed (ISO 8601). */
+  createdAt?: string;
+  /** What was not previewed and why (Helm charts, prune candidates that could not be listed, unset postBuild variables). */
+  notes?: string[];
+}
+
+/** Parameters of {@link PreviewSyncRequest}. */
+export interface PreviewSyncParams {
+  /** Files or folders to preview; empty means every workspace folder. */
+  uris: string[];
+  /** Only objects in files that differ from git HEAD. */
+  onlyChanged?: boolean;
+}
+
+/** Computes a plan with server-side apply dry-run. Cancellable (the client shows progress with cancel). */
+export const PreviewSyncRequest = new RequestType<PreviewSyncParams, Plan, void>('gitops/previewSync');
+
+/** Which side of a plan entry a preview document shows. */
+export type PreviewSide = 'live' | 'after';
+
+/** Parameters of {@link PreviewDocumentRequest}. */
+export interface PreviewDocumentParams {
+  /** A `gitops-lens:` URI made by {@link previewDocumentUri}. */
+  uri: string;
+}
+
+/** Result of {@link PreviewDocumentRequest}. */
+export interface PreviewDocumentResult {
+  /** YAML with Secret values masked. Empty for the live side of a create or the after side of a prune. */
+  text: string;
+}
+
+/** Returns the YAML of one side of one plan entry, for the diff editor. */
+export const PreviewDocumentRequest = new RequestType<PreviewDocumentParams, PreviewDocumentResult, void>(
+  'gitops/previewDocument',
+);
+
+/** Per-file validation counters, for protocol tests and the benchmark. */
+export interface DocumentStats {
+  uri: string;
+  version: number;
+  /** How many YAML documents the file holds now. */
+  documents: number;
+  /** YAML documents validated by the engine since the file was opened. */
+  validatedTotal: number;
+  /** In the latest run: YAML documents sent to the engine, and documents whose findings were reused because they did not change. */
+  lastRun: { validated: number; reused: number };
+  /** Completed validation runs since the file was opened. */
+  runs: number;
+}
+
+/** Result of {@link StatsRequest}. */
+export interface StatsResult {
+  documents: DocumentStats[];
+  /** Files fed to the engine by the workspace scan and the file watcher. */
+  workspaceFiles: number;
+}
+
+/** Internal counters; used by protocol tests and benchmarks, harmless for anyone else. */
+export const StatsRequest = new RequestType0<StatsResult, void>('gitops/stats');
+
+// ---------------------------------------------------------------------------
+// Preview document URIs
+// ---------------------------------------------------------------------------
+
+/** What a preview document URI identifies. */
+export interface PreviewDocumentRef {
+  planId: string;
+  index: number;
+  side: PreviewSide;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/**
+ * Builds the URI of one side of one plan entry, e.g.
+ * `gitops-lens:/p1/3/live/default/Deployment-web.yaml`. The path ends with a
+ * readable name and `.yaml` so the diff editor shows a good title and picks YAML highlighting.
+ */
+export function previewDocumentUri(ref: PreviewDocumentRef): string {
+  const ns = ref.namespace ? ref.namespace : '_cluster';
+  const file = `${ref.kind}-${ref.name}.yaml`;
+  return `${PREVIEW_SCHEME}:/${[ref.planId, String(ref.index), ref.side, ns, file].map(encodeURIComponent).join('/')}`;
+}
+
+/** Parses a URI made by {@link previewDocumentUri}; returns undefined for anything else. */
+export function parsePreviewDocumentUri(uri: string): PreviewDocumentRef | undefined {
+  const prefix = `${PREVIEW_SCHEME}:/`;
+  if (!uri.startsWith(prefix)) return undefined;
+  const parts = uri.slice(prefix.length).split('/').map((p) => decodeURIComponent(p));
+  if (parts.length !== 5) return undefined;
+  const [planId, index, side, ns, file] = parts as [string, string, string, string, string];
+  if (side !== 'live' && side !== 'after') return undefined;
+  const idx = Number(index);
+  if (!Number.isInteger(idx) || idx < 0) return undefined;
+  const m = /^([^-]+)-(.*)\.yaml$/.exec(file);
+  if (!m) return undefined;
+  return {
+    planId,
+    index: idx,
+    side,
+    kind: m[1]!,
+    name: m[2]!,
+    ...(ns === '_cluster' ? {} : { namespace: ns }),
+  };
+}
+
+/** Zero counts for every action; convenient for producers of a {@link Plan}. */
+export function emptyPlanCounts(): Record<PlanAction, number> {
+  return { create: 0, update: 0, prune: 0, unchanged: 0, error: 0 };
+}
+
+// ---------------------------------------------------------------------------
+// Quick fixes carried by findings
+// ---------------------------------------------------------------------------
+
+/**
+ * A text edit an engine can attach to `Finding.data.fixes` so the server
+ * offers it as a quick fix without knowing the finding's meaning (for
+ * example a did-you-mean for an unknown field or kind).
+ */
+export interface FindingFix {
+  title: string;
+  /** Edits in the finding's own file. */
+  edits: Array<{ range: Range; newText: string }>;
+  /** Marks the fix VS Code may apply with "auto fix". */
+  isPreferred?: boolean;
+}

@@ -1,0 +1,568 @@
+/**
+ * Renders the desired state of a repository the way the GitOps agent would:
+ * folders with a kustomization.yaml are built with kustomize, Flux
+ * `postBuild.substitute` variables are applied, plain folders and files are
+ * read as they are. Every rendered object remembers the file and range that
+ * declares it so the plan can jump back to the source.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../cluster/cluster-types.js';
+import type { Range } from '../findings.js';
+import { bindingFromObject, type PreviewBinding } from './binding.js';
+import { substituteVariables, substitutionDisabled } from './post-build-substitute.js';
+import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
+import { stableYaml } from './unified-diff.js';
+
+/** Where a rendered object came from. */
+export interface SourceRef {
+  /** Absolute path of the file. */
+  file: string;
+  range: Range;
+  /** The source document, to map a field path to a range; absent when the mapping is unknown. */
+  document?: SourceDocument;
+  /** True when the object came out of kustomize and was matched back to this file by identity (best effort). */
+  mapped?: boolean;
+  /** Kustomize patches that target the object: a field they set is reported on the patch. */
+  patches?: SourceDocument[];
+}
+
+/** One object of the desired state. */
+export interface DesiredObject {
+  object: KubeObject;
+  source?: SourceRef;
+  binding?: PreviewBinding;
+  /** The folder or file that was rendered to produce it. */
+  unit: string;
+  /** A note for the plan entry, e.g. that a HelmRelease's chart is not previewed. */
+  note?: string;
+}
+
+/** Something the preview could not render, for the plan. */
+export interface RenderProblem {
+  /** The unit (folder or file) that failed. */
+  unit: string;
+  /** The unit relative to the repository root, for display. */
+  label: string;
+  /** The file to point at, e.g. the kustomization.yaml. */
+  file: string;
+  message: string;
+  binding?: PreviewBinding;
+}
+
+/** What a unit is. */
+export interface RenderUnit {
+  /** Absolute folder (kustomize or plain) or file. */
+  root: string;
+  kind: 'kustomize' | 'folder' | 'file';
+  binding?: PreviewBinding;
+  /** Every file whose change can change the unit's output. */
+  files: Set<string>;
+}
+
+/** The result of rendering. */
+export interface RenderResult {
+  objects: DesiredObject[];
+  problems: RenderProblem[];
+  /** Informational notes, e.g. "not previewed: needs helm". */
+  notes: string[];
+  units: RenderUnit[];
+  bindings: PreviewBinding[];
+}
+
+/** Options of {@link renderDesired}. */
+export interface RenderOptions {
+  /** Files or folders to preview (absolute). Empty means the whole root. */
+  paths: string[];
+  /** The repository root: agents' source paths are relative to it, and binding discovery scans it. */
+  root: string;
+  /** Extra bindings (for example from settings), used before discovered ones. */
+  bindings?: PreviewBinding[];
+  /** Restricts units to those containing one of these files (absolute); see changed-files.ts. */
+  onlyFiles?: Set<string>;
+  /** Values for Flux `substituteFrom` ConfigMaps, keyed `namespace/name`; resolved by the caller from the cluster. */
+  substituteFromValues?: (binding: PreviewBinding) => Promise<Record<string, string>>;
+  signal?: AbortSignal;
+  /** Overrides the PATH lookup of tools, for tests. */
+  tools?: Partial<RenderTools>;
+}
+
+/** The external tools rendering may use. */
+export interface RenderTools {
+  /** Command and leading args that build a kustomization dir given as the last argument; undefined when neither kustomize nor kubectl exists. */
+  kustomize?: { command: string; args: string[] };
+  helm?: string;
+}
+
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test']);
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+const MAX_SCAN_FILES = 20_000;
+
+/** Finds an executable on PATH without a shell. */
+export async function findOnPath(name: string, envPath = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      await fs.access(candidate, fsConstants.X_OK);
+      const st = await fs.stat(candidate);
+      if (st.isFile()) return candidate;
+    } catch {
+      // Not here; keep looking.
+    }
+  }
+  return undefined;
+}
+
+let toolsCache: { at: number; tools: Promise<RenderTools> } | undefined;
+
+/** Detects kustomize (standalone first, it is usually newer) or `kubectl kustomize`, and helm; remembered for a minute. */
+export function detectTools(): Promise<RenderTools> {
+  if (!toolsCache || Date.now() - toolsCache.at > 60_000) toolsCache = { at: Date.now(), tools: detectToolsNow() };
+  return toolsCache.tools;
+}
+
+async function detectToolsNow(): Promise<RenderTools> {
+  const kustomize = await findOnPath('kustomize');
+  const kubectl = kustomize ? undefined : await findOnPath('kubectl');
+  const helm = await findOnPath('helm');
+  return {
+    kustomize: kustomize
+      ? { command: kustomize, args: ['build', '--load-restrictor=LoadRestrictionsNone'] }
+      : kubectl
+        ? { command: kubectl, args: ['kustomize', '--load-restrictor=LoadRestrictionsNone'] }
+        : undefined,
+    helm,
+  };
+}
+
+/** The message shown when a kustomization must be built and no tool exists. */
+export const NO_KUSTOMIZE_MESSAGE =
+  'Cannot build this kustomization: neither `kustomize` nor `kubectl` was found on PATH. Install kubectl (it includes kustomize) or kustomize, then preview again.';
+
+function run(command: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: process.env }, (err, stdout, stderr) => {
+      if (err) {
+        const detail = String(stderr || err.message).trim().split('\n').slice(-5).join('\n');
+        reject(new Error(detail));
+      } else resolve(stdout);
+    });
+  });
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The kustomization file of a folder, if it has one. */
+export async function kustomizationFileOf(dir: string): Promise<string | undefined> {
+  for (const name of KUSTOMIZATION_FILES) {
+    const p = path.join(dir, name);
+    if (await isFile(p)) return p;
+  }
+  return undefined;
+}
+
+const isYaml = (f: string) => /\.ya?ml$/i.test(f);
+const within = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+
+/** All YAML files under `dir` (skipping node_modules, .git, dot folders), bounded. */
+async function walkYaml(dir: string, out: string[] = [], signal?: AbortSignal): Promise<string[]> {
+  if (out.length >= MAX_SCAN_FILES) return out;
+  signal?.throwIfAborted();
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  // A Helm chart's templates and values are not plain objects; agents render them with helm, which the preview does not.
+  if (entries.some((e) => e.isFile() && e.name === 'Chart.yaml')) return out;
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (SKIP_DIRS.has(e.name) || e.name.startsWith('.')) continue;
+      await walkYaml(p, out, signal);
+    } else if (e.isFile() && !e.name.startsWith('.') && (isYaml(e.name) || e.name === 'Kustomization')) out.push(p);
+    if (out.length >= MAX_SCAN_FILES) break;
+  }
+  return out;
+}
+
+interface KustomizationInfo {
+  dir: string;
+  file: string;
+  /** Referenced folders (other kustomizations). */
+  dirs: string[];
+  /** Referenced files (resources, patches, generator inputs). */
+  files: string[];
+  /** The referenced files that are patches (they do not declare objects, they change them). */
+  patchFiles: string[];
+}
+
+const isRemote = (ref: string) => /^[a-z]+:\/\/|^github\.com\/|^git@|\?ref=/.test(ref);
+
+async function readKustomization(dir: string, file: string): Promise<KustomizationInfo> {
+  const info: KustomizationInfo = { dir, file, dirs: [], files: [], patchFiles: [] };
+  let k: Record<string, unknown>;
+  try {
+    k = (parseYaml(await fs.readFile(file, 'utf8')) ?? {}) as Record<string, unknown>;
+  } catch {
+    return info;
+  }
+  const refs: string[] = [];
+  const pushStrings = (v: unknown) => {
+    if (Array.isArray(v)) for (const s of v) if (typeof s === 'string') refs.push(s);
+  };
+  pushStrings(k.resources);
+  pushStrings(k.bases);
+  pushStrings(k.components);
+  pushStrings(k.crds);
+  const patches: string[] = [];
+  if (Array.isArray(k.patchesStrategicMerge)) for (const s of k.patchesStrategicMerge) if (typeof s === 'string') patches.push(s);
+  for (const key of ['patches', 'patchesJson6902']) {
+    const list = k[key];
+    if (Array.isArray(list)) for (const p of list) if (p && typeof p === 'object' && typeof (p as { path?: unknown }).path === 'string') patches.push((p as { path: string }).path);
+  }
+  refs.push(...patches);
+  for (const p of patches) if (!p.includes('\n')) info.patchFiles.push(path.resolve(dir, p));
+  for (const key of ['configMapGenerator', 'secretGenerator']) {
+    const list = k[key];
+    if (!Array.isArray(list)) continue;
+    for (const g of list) {
+      if (!g || typeof g !== 'object') continue;
+      const gg = g as Record<string, unknown>;
+      for (const f of [...(Array.isArray(gg.files) ? gg.files : []), ...(Array.isArray(gg.envs) ? gg.envs : []), gg.env]) {
+        if (typeof f === 'string') refs.push(f.includes('=') ? f.slice(f.indexOf('=') + 1) : f);
+      }
+    }
+  }
+  for (const ref of refs) {
+    if (isRemote(ref) || ref.includes('\n')) continue;
+    const abs = path.resolve(dir, ref);
+    if (await isDir(abs)) info.dirs.push(abs);
+    else info.files.push(abs);
+  }
+  return info;
+}
+
+/** An index of a repository: kustomizations and their trees, YAML files, and bindings. */
+export interface RepoIndex {
+  root: string;
+  yamlFiles: string[];
+  kustomizations: Map<string, KustomizationInfo>;
+  bindings: Array<{ binding: PreviewBinding; file: string }>;
+}
+
+/** Scans `root` once: kustomizations and Flux Kustomization / Argo CD Application bindings. */
+export async function indexRepository(root: string, signal?: AbortSignal): Promise<RepoIndex> {
+  const yamlFiles = await walkYaml(root, [], signal);
+  const kustomizations = new Map<string, KustomizationInfo>();
+  const bindings: RepoIndex['bindings'] = [];
+  for (const file of yamlFiles) {
+    signal?.throwIfAborted();
+    const base = path.basename(file);
+    if (KUSTOMIZATION_FILES.includes(base)) {
+      const dir = path.dirname(file);
+      if (!kustomizations.has(dir)) kustomizations.set(dir, await readKustomization(dir, file));
+      continue;
+    }
+    let text: string;
+    try {
+      const st = await fs.stat(file);
+      if (st.size > 2 * 1024 * 1024) continue;
+      text = await fs.readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    // Cheap pre-filter: only files that can hold a binding are parsed here.
+    if (!text.includes('kustomize.toolkit.fluxcd.io') && !text.includes('argoproj.io')) continue;
+    for (const doc of parseSourceDocuments(file, text)) {
+      const b = bindingFromObject(doc.value, root);
+      if (b) bindings.push({ binding: b, file });
+    }
+  }
+  return { root, yamlFiles, kustomizations, bindings };
+}
+
+/** Every file a kustomization folder's build reads, following referenced folders. */
+function kustomizeTree(index: RepoIndex, dir: string, seen = new Set<string>()): Set<string> {
+  const files = new Set<string>();
+  if (seen.has(dir)) return files;
+  seen.add(dir);
+  const k = index.kustomizations.get(dir);
+  if (!k) {
+    // A referenced folder without kustomization.yaml: kustomize reads all of its YAML.
+    for (const f of index.yamlFiles) if (path.dirname(f) === dir) files.add(f);
+    return files;
+  }
+  files.add(k.file);
+  for (const f of k.files) files.add(f);
+  for (const d of k.dirs) for (const f of kustomizeTree(index, d, seen)) files.add(f);
+  return files;
+}
+
+/** The files a plain folder (Flux generates a kustomization for it) reads: all YAML beneath, through nested kustomizations' trees. */
+function folderTree(index: RepoIndex, dir: string): Set<string> {
+  const files = new Set<string>();
+  for (const f of index.yamlFiles) {
+    if (!within(f, dir)) continue;
+    files.add(f);
+  }
+  for (const [kdir] of index.kustomizations) if (within(kdir, dir)) for (const f of kustomizeTree(index, kdir)) files.add(f);
+  return files;
+}
+
+/**
+ * Decides what to render for a selection: one unit per binding whose folder
+ * is selected (or reads a selected file), then unbound root kustomizations
+ * (those no other kustomization references), then loose YAML files.
+ */
+export function resolveUnits(index: RepoIndex, paths: string[], extraBindings: PreviewBinding[] = []): { units: RenderUnit[]; notes: string[] } {
+  const selection = paths.length ? paths.map((p) => path.resolve(p)) : [index.root];
+  const selected = (unitRoot: string, files: Set<string>) =>
+    selection.some((s) => within(unitRoot, s) || within(s, unitRoot) || [...files].some((f) => within(f, s)));
+  const units: RenderUnit[] = [];
+  const notes: string[] = [];
+  const covered = new Set<string>();
+  const coveredDirs: string[] = [];
+  const seenFolders = new Set<string>();
+  const allBindings = [...extraBindings, ...index.bindings.map((b) => b.binding)];
+  for (const binding of allBindings) {
+    if (seenFolders.has(binding.folder)) continue;
+    const kdir = index.kustomizations.get(binding.folder);
+    const files = kdir ? kustomizeTree(index, binding.folder) : folderTree(index, binding.folder);
+    if (binding.helm) {
+      if (selected(binding.folder, files)) notes.push(`not previewed: needs helm (Argo CD Application ${binding.namespace}/${binding.name} has a Helm source)`);
+      continue;
+    }
+    if (!kdir && files.size === 0) continue;
+    seenFolders.add(binding.folder);
+    for (const f of files) covered.add(f);
+    coveredDirs.push(binding.folder);
+    if (selected(binding.folder, files)) units.push({ root: binding.folder, kind: kdir ? 'kustomize' : 'folder', binding, files });
+  }
+  // Unbound kustomizations: only roots, so a base is rendered through its overlay, as the agent would.
+  const referenced = new Set<string>();
+  for (const k of index.kustomizations.values()) for (const d of k.dirs) referenced.add(d);
+  for (const [dir] of index.kustomizations) {
+    if (referenced.has(dir) || coveredDirs.some((c) => within(dir, c))) continue;
+    const files = kustomizeTree(index, dir);
+    if ([...files].every((f) => covered.has(f)) && files.size > 1) continue;
+    for (const f of files) covered.add(f);
+    if (selected(dir, files)) units.push({ root: dir, kind: 'kustomize', files });
+  }
+  const kustomizeDirs = [...index.kustomizations.keys()];
+  for (const file of index.yamlFiles) {
+    if (covered.has(file) || coveredDirs.some((c) => within(file, c))) continue;
+    if (kustomizeDirs.some((d) => path.dirname(file) === d || within(file, d + path.sep))) continue;
+    if (selected(file, new Set([file]))) units.push({ root: file, kind: 'file', files: new Set([file]) });
+  }
+  return { units, notes };
+}
+
+function isKubeObject(v: unknown): v is KubeObject {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  const meta = o.metadata as Record<string, unknown> | undefined;
+  if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string' || !meta || typeof meta.name !== 'string') return false;
+  // kustomization.yaml files and kustomize components are build inputs, not objects.
+  return !(o.apiVersion.startsWith('kustomize.config.k8s.io/'));
+}
+
+/** Matches a rendered object back to the source document that declares it (best effort). */
+function matchSource(object: KubeObject, docs: SourceDocument[]): SourceDocument | undefined {
+  const name = object.metadata.name ?? '';
+  const ns = object.metadata.namespace;
+  const sameKind = docs.filter((d) => d.kind === object.kind && d.name);
+  return (
+    sameKind.find((d) => d.apiVersion === object.apiVersion && d.name === name && d.namespace === ns) ??
+    sameKind.find((d) => d.name === name) ??
+    // namePrefix / nameSuffix: the longest source name contained in the rendered name.
+    sameKind.filter((d) => name.includes(d.name!)).sort((a, b) => b.name!.length - a.name!.length)[0]
+  );
+}
+
+async function readSourceDocs(files: Iterable<string>): Promise<SourceDocument[]> {
+  const out: SourceDocument[] = [];
+  for (const f of files) {
+    if (!isYaml(f) && path.basename(f) !== 'Kustomization') continue;
+    try {
+      out.push(...parseSourceDocuments(f, await fs.readFile(f, 'utf8')));
+    } catch {
+      // Unreadable file: objects from it simply have no source mapping.
+    }
+  }
+  return out;
+}
+
+/** Reads a HelmRelease / Argo Helm source and says what is not previewed. */
+function helmNote(object: KubeObject, tools: RenderTools): string | undefined {
+  const spec = object.spec as Record<string, unknown> | undefined;
+  const isHelmRelease = object.kind === 'HelmRelease' && object.apiVersion.startsWith('helm.toolkit.fluxcd.io/');
+  const source = spec && (spec.source ?? (Array.isArray(spec.sources) ? spec.sources[0] : undefined));
+  const isArgoHelm =
+    object.kind === 'Application' &&
+    object.apiVersion.startsWith('argoproj.io/') &&
+    !!source &&
+    typeof source === 'object' &&
+    ('chart' in (source as object) || 'helm' in (source as object));
+  if (!isHelmRelease && !isArgoHelm) return undefined;
+  return tools.helm
+    ? 'chart contents not previewed: rendering charts needs the chart source, which GitOps Lens does not fetch'
+    : 'chart contents not previewed: needs helm';
+}
+
+/** Parses kustomize output (a multi-document YAML stream) into objects. */
+function parseStream(text: string): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text) as Array<{ errors: unknown[]; toJS(o?: { maxAliasCount?: number }): unknown }>) {
+    if (doc.errors.length) continue;
+    let v: unknown;
+    try {
+      v = doc.toJS({ maxAliasCount: 100 });
+    } catch {
+      // An alias bomb or similar: the validation engine reports the source; the preview skips it.
+      continue;
+    }
+    if (isKubeObject(v)) out.push(v);
+  }
+  return out;
+}
+
+/** Applies a Flux binding's postBuild substitution to one object, as kustomize-controller does on its YAML. */
+function substituteObject(object: KubeObject, vars: Record<string, string>): { object: KubeObject; unset: string[] } {
+  if (substitutionDisabled(object)) return { object, unset: [] };
+  const text = stableYaml(object);
+  if (!text.includes('${')) return { object, unset: [] };
+  const r = substituteVariables(text, vars);
+  try {
+    const parsed = parseYaml(r.text) as unknown;
+    return isKubeObject(parsed) ? { object: parsed, unset: r.unset } : { object, unset: r.unset };
+  } catch {
+    return { object, unset: r.unset };
+  }
+}
+
+type Rendered = { object: KubeObject; doc?: SourceDocument; mapped: boolean; patches?: SourceDocument[] };
+
+async function renderUnit(unit: RenderUnit, tools: RenderTools, patchFiles: Set<string>, signal?: AbortSignal): Promise<Rendered[]> {
+  if (unit.kind === 'file') {
+    const docs = await readSourceDocs([unit.root]);
+    return docs.filter((d) => isKubeObject(d.value)).map((d) => ({ object: d.value as KubeObject, doc: d, mapped: false }));
+  }
+  if (unit.kind === 'kustomize') {
+    if (!tools.kustomize) throw new Error(NO_KUSTOMIZE_MESSAGE);
+    const out = await run(tools.kustomize.command, [...tools.kustomize.args, unit.root], unit.root, signal);
+    const all = await readSourceDocs(unit.files);
+    const isPatch = (d: SourceDocument) => patchFiles.has(d.file);
+    const declarations = all.filter((d) => !isPatch(d));
+    const patchDocs = all.filter(isPatch);
+    return parseStream(out).map((object) => {
+      const doc = matchSource(object, declarations) ?? matchSource(object, patchDocs);
+      const patches = patchDocs.filter((p) => p.kind === object.kind && p.name && (object.metadata.name ?? '').includes(p.name));
+      return { object, doc, mapped: true, patches };
+    });
+  }
+  // A plain folder: Flux generates a kustomization over it; nested kustomizations are built, other YAML read as is.
+  const results: Rendered[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    signal?.throwIfAborted();
+    if (dir !== unit.root && (await kustomizationFileOf(dir))) {
+      const files = [...unit.files].filter((f) => within(f, dir));
+      results.push(...(await renderUnit({ root: dir, kind: 'kustomize', files: new Set(files) }, tools, patchFiles, signal)));
+      return;
+    }
+    const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await visit(p);
+      else if (e.isFile() && isYaml(e.name)) results.push(...(await renderUnit({ root: p, kind: 'file', files: new Set([p]) }, tools, patchFiles, signal)));
+    }
+  };
+  await visit(unit.root);
+  return results;
+}
+
+/**
+ * Renders the desired state of the selected paths. Rendering failures
+ * (kustomize errors, no kustomize) become {@link RenderProblem}s, never exceptions;
+ * only cancellation throws.
+ */
+export async function renderDesired(opts: RenderOptions): Promise<RenderResult> {
+  const tools: RenderTools = { ...(await detectTools()), ...(opts.tools ?? {}) };
+  const index = await indexRepository(opts.root, opts.signal);
+  const { units: allUnits, notes } = resolveUnits(index, opts.paths, opts.bindings);
+  // A folder unit is also touched by a file deleted from it (the index no longer lists that file).
+  const touched = (u: RenderUnit) =>
+    [...u.files].some((f) => opts.onlyFiles!.has(f)) || (u.kind !== 'file' && [...opts.onlyFiles!].some((f) => within(f, u.root)));
+  const units = opts.onlyFiles ? allUnits.filter(touched) : allUnits;
+  const objects: DesiredObject[] = [];
+  const problems: RenderProblem[] = [];
+  const patchFiles = new Set([...index.kustomizations.values()].flatMap((k) => k.patchFiles));
+  for (const unit of units) {
+    opts.signal?.throwIfAborted();
+    let rendered: Rendered[];
+    try {
+      rendered = await renderUnit(unit, tools, patchFiles, opts.signal);
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      const file = unit.kind === 'file' ? unit.root : ((await kustomizationFileOf(unit.root)) ?? unit.root);
+      problems.push({
+        unit: unit.root,
+        label: path.relative(opts.root, unit.root) || '.',
+        file,
+        message: `kustomize build failed: ${(e as Error).message}`,
+        binding: unit.binding,
+      });
+      continue;
+    }
+    let vars: Record<string, string> | undefined;
+    if (unit.binding?.agent === 'flux' && (unit.binding.substitute || unit.binding.substituteFrom?.length)) {
+      vars = { ...(opts.substituteFromValues ? await opts.substituteFromValues(unit.binding) : {}), ...(unit.binding.substitute ?? {}) };
+    }
+    const unsetAll = new Set<string>();
+    for (const r of rendered) {
+      let object = r.object;
+      if (vars) {
+        const s = substituteObject(object, vars);
+        object = s.object;
+        for (const u of s.unset) unsetAll.add(u);
+      }
+      // For plain files the document is the exact source; with onlyFiles, loose files keep only their own objects.
+      if (opts.onlyFiles && unit.kind === 'file' && !opts.onlyFiles.has(unit.root)) continue;
+      objects.push({
+        object,
+        binding: unit.binding,
+        unit: unit.root,
+        source: r.doc ? { file: r.doc.file, range: r.doc.range, document: r.doc, mapped: r.mapped, ...(r.patches?.length ? { patches: r.patches } : {}) } : undefined,
+        note: helmNote(object, tools),
+      });
+    }
+    for (const o of objects) {
+      if (o.unit !== unit.root || !o.note) continue;
+      const n = `${o.object.kind} ${o.object.metadata.namespace ? `${o.object.metadata.namespace}/` : ''}${o.object.metadata.name}: ${o.note}`;
+      if (!notes.includes(n)) notes.push(n);
+    }
+    if (unsetAll.size) {
+      notes.push(`${unit.root}: postBuild variables without a value were replaced by empty strings, as Flux does: ${[...unsetAll].sort().join(', ')}`);
+    }
+  }
+  return { objects, problems, notes, units, bindings: index.bindings.map((b) => b.binding) };
+}

@@ -1,0 +1,333 @@
+/**
+ * Where schemas come from and how a `$ref` is resolved. Three kinds of
+ * source, looked up in this order: CRDs found in the workspace (the user's
+ * intent wins), schemas read from a cluster's OpenAPI v3, then the bundled
+ * schemas committed under `schemas/`. Bundled definition packages are read
+ * lazily, one file per package, so startup stays cheap.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { collectOpenApi } from './openapi-bundle.js';
+import { crdToSchemas } from './crd-schemas.js';
+import { joinApiVersion, packageOf, splitApiVersion, type BundleIndex, type DefinitionMap, type KindEntry, type SchemaNode } from './schema-types.js';
+
+/** Where a resolved kind's schema came from. */
+export type SchemaOrigin = 'workspace' | 'cluster' | 'bundled';
+
+/** A provider of definitions: a map, or a lazy loader. */
+interface SchemaSource {
+  id: string;
+  origin: SchemaOrigin;
+  kinds: KindEntry[];
+  get(name: string): SchemaNode | undefined;
+}
+
+/** A kind found in the registry, with its whole-object schema already resolved. */
+export interface ResolvedKind {
+  entry: KindEntry;
+  origin: SchemaOrigin;
+  sourceId: string;
+  schema: FlatSchema;
+}
+
+/**
+ * A schema node with `$ref` and `allOf` merged away, so the validator only
+ * sees plain properties. Children stay unresolved and are flattened on demand.
+ */
+export interface FlatSchema extends SchemaNode {
+  /** Name of the definition this node came from, when it was a reference (e.g. `...resource.Quantity`). */
+  definitionName?: string;
+  /** The source used to resolve references found below this node. */
+  scope: string;
+}
+
+/** The data of a bundle: index plus a way to read a definition package. */
+export interface BundleData {
+  index: BundleIndex;
+  readPackage(pkg: string): DefinitionMap | undefined;
+  /** Extra hand-written definitions and kinds (the kustomization schema). */
+  extra?: { definitions: DefinitionMap; kinds: KindEntry[] };
+}
+
+/** Reads a bundle from a `schemas/` folder (index.json, definitions/*.json, kustomize.json). */
+export function readBundleDirectory(dir: string): BundleData {
+  const indexFile = path.join(dir, 'index.json');
+  const index: BundleIndex = fs.existsSync(indexFile)
+    ? JSON.parse(fs.readFileSync(indexFile, 'utf8'))
+    : { format: 1, kubernetesVersion: 'unknown', source: 'none', crds: [], kinds: [], packages: [] };
+  const packages = new Set(index.packages);
+  let extra: BundleData['extra'];
+  const kustomizeFile = path.join(dir, 'kustomize.json');
+  if (fs.existsSync(kustomizeFile)) extra = JSON.parse(fs.readFileSync(kustomizeFile, 'utf8'));
+  return {
+    index,
+    extra,
+    readPackage(pkg) {
+      if (!packages.has(pkg)) return undefined;
+      return JSON.parse(fs.readFileSync(path.join(dir, 'definitions', `${pkg}.json`), 'utf8'));
+    },
+  };
+}
+
+/** Finds the `schemas/` folder: next to the bundle (dist/), or at the repository root when run from source. */
+export function findSchemasDir(): string | undefined {
+  const candidates: string[] = [];
+  if (process.env.GITOPS_LENS_SCHEMAS) candidates.push(process.env.GITOPS_LENS_SCHEMAS);
+  let dir = typeof __dirname === 'string' ? __dirname : process.cwd();
+  for (let i = 0; i < 6; i++) {
+    candidates.push(path.join(dir, 'schemas'));
+    dir = path.dirname(dir);
+  }
+  candidates.push(path.join(process.cwd(), 'schemas'));
+  return candidates.find((c) => fs.existsSync(path.join(c, 'index.json')));
+}
+
+const BUNDLED = 'bundled';
+
+function gvkKey(group: string, version: string, kind: string): string {
+  return `${group}/${version}/${kind}`;
+}
+
+/** The registry of every schema the engine knows. */
+export class SchemaRegistry {
+  /** Bumped on every change so caches keyed on it stay correct. */
+  generation = 0;
+  private readonly bundle?: BundleData;
+  private readonly bundledDefs = new Map<string, DefinitionMap | null>();
+  private readonly workspaceSources = new Map<string, SchemaSource>();
+  private readonly clusterSources = new Map<string, SchemaSource>();
+  private readonly bundledSource: SchemaSource;
+  private kindIndex?: Map<string, { entry: KindEntry; source: SchemaSource }>;
+  private readonly flatCache = new WeakMap<SchemaNode, FlatSchema>();
+
+  constructor(bundle?: BundleData) {
+    this.bundle = bundle;
+    const kinds = [...(bundle?.index.kinds ?? []), ...(bundle?.extra?.kinds ?? [])];
+    this.bundledSource = {
+      id: BUNDLED,
+      origin: 'bundled',
+      kinds,
+      get: (name) => {
+        const extra = this.bundle?.extra?.definitions[name];
+        if (extra) return extra;
+        const pkg = packageOf(name);
+        let defs = this.bundledDefs.get(pkg);
+        if (defs === undefined) {
+          defs = this.bundle?.readPackage(pkg) ?? null;
+          this.bundledDefs.set(pkg, defs);
+        }
+        return defs?.[name];
+      },
+    };
+  }
+
+  /** A registry over the `schemas/` folder (found automatically when not given). */
+  static fromDirectory(dir = findSchemasDir()): SchemaRegistry {
+    return new SchemaRegistry(dir ? readBundleDirectory(dir) : undefined);
+  }
+
+  /** The Kubernetes version and origin of the bundled schemas. */
+  get bundleInfo(): { kubernetesVersion: string; source: string; crds: string[] } {
+    const i = this.bundle?.index;
+    return { kubernetesVersion: i?.kubernetesVersion ?? 'none', source: i?.source ?? 'none', crds: i?.crds ?? [] };
+  }
+
+  /** Adds (or replaces, with the same sourceId) the CRDs defined in one workspace file. */
+  setWorkspaceCrds(sourceId: string, crds: unknown[]): void {
+    const definitions: DefinitionMap = {};
+    const kinds: KindEntry[] = [];
+    for (const crd of crds) {
+      const s = crdToSchemas(crd);
+      Object.assign(definitions, s.definitions);
+      kinds.push(...s.kinds);
+    }
+    if (kinds.length === 0) {
+      if (this.workspaceSources.delete(sourceId)) this.changed();
+      return;
+    }
+    this.workspaceSources.set(sourceId, { id: `workspace:${sourceId}`, origin: 'workspace', kinds, get: (n) => definitions[n] });
+    this.changed();
+  }
+
+  /** Adds one CRD found in a workspace file; several calls with the same file accumulate. */
+  addCrd(sourceId: string, crd: unknown): void {
+    const existing = this.workspaceCrdObjects.get(sourceId) ?? [];
+    existing.push(crd);
+    this.workspaceCrdObjects.set(sourceId, existing);
+    this.setWorkspaceCrds(sourceId, existing);
+  }
+  private readonly workspaceCrdObjects = new Map<string, unknown[]>();
+
+  /** Forgets everything a workspace file or a cluster contributed. */
+  removeSource(sourceId: string): void {
+    this.workspaceCrdObjects.delete(sourceId);
+    const a = this.workspaceSources.delete(sourceId);
+    const b = this.clusterSources.delete(sourceId);
+    if (a || b) this.changed();
+  }
+
+  /**
+   * Uses the schemas a cluster serves: pass the raw JSON documents of
+   * `/openapi/v3/apis/<group>/<version>` (and `/openapi/v3/api/v1`). Replaces
+   * what the same sourceId set before; an empty list removes it.
+   */
+  setClusterSchemas(sourceId: string, openapiV3Docs: unknown[]): void {
+    if (openapiV3Docs.length === 0) {
+      this.removeSource(sourceId);
+      return;
+    }
+    const { definitions, kinds } = collectOpenApi(openapiV3Docs);
+    this.clusterSources.set(sourceId, { id: `cluster:${sourceId}`, origin: 'cluster', kinds, get: (n) => definitions[n] });
+    this.changed();
+  }
+
+  private changed(): void {
+    this.generation++;
+    this.kindIndex = undefined;
+  }
+
+  private sourceById(id: string): SchemaSource | undefined {
+    if (id === BUNDLED) return this.bundledSource;
+    if (id.startsWith('workspace:')) return this.workspaceSources.get(id.slice('workspace:'.length));
+    if (id.startsWith('cluster:')) return this.clusterSources.get(id.slice('cluster:'.length));
+    return undefined;
+  }
+
+  private index(): Map<string, { entry: KindEntry; source: SchemaSource }> {
+    if (this.kindIndex) return this.kindIndex;
+    const index = new Map<string, { entry: KindEntry; source: SchemaSource }>();
+    // Later sources are overwritten by earlier ones: insert the lowest priority first.
+    const ordered = [this.bundledSource, ...this.clusterSources.values(), ...this.workspaceSources.values()];
+    for (const source of ordered) {
+      for (const entry of source.kinds) index.set(gvkKey(entry.group, entry.version, entry.kind), { entry, source });
+    }
+    this.kindIndex = index;
+    return index;
+  }
+
+  /** Every kind the registry can validate. */
+  allKinds(): (KindEntry & { origin: SchemaOrigin })[] {
+    return [...this.index().values()].map(({ entry, source }) => ({ ...entry, origin: source.origin }));
+  }
+
+  /** The schema of one apiVersion/kind, or undefined when no source has it. */
+  lookupKind(apiVersion: string, kind: string): ResolvedKind | undefined {
+    const { group, version } = splitApiVersion(apiVersion);
+    const hit = this.index().get(gvkKey(group, version, kind));
+    if (!hit) return undefined;
+    const def = hit.source.get(hit.entry.definition) ?? this.bundledSource.get(hit.entry.definition);
+    if (!def) return undefined;
+    return { entry: hit.entry, origin: hit.source.origin, sourceId: hit.source.id, schema: this.flatten(def, hit.source.id, hit.entry.definition) };
+  }
+
+  /** Whether any source defines kinds in this API group (`''` is the core group). */
+  hasGroup(group: string): boolean {
+    for (const { entry } of this.index().values()) if (entry.group === group) return true;
+    return false;
+  }
+
+  /** The apiVersions under which a kind is known, for did-you-mean messages. */
+  apiVersionsOfKind(kind: string): string[] {
+    const out: string[] = [];
+    for (const { entry } of this.index().values()) if (entry.kind === kind) out.push(joinApiVersion(entry.group, entry.version));
+    return out.sort();
+  }
+
+  /** The kinds known under one apiVersion. */
+  kindsOfApiVersion(apiVersion: string): string[] {
+    const { group, version } = splitApiVersion(apiVersion);
+    const out: string[] = [];
+    for (const { entry } of this.index().values()) if (entry.group === group && entry.version === version) out.push(entry.kind);
+    return out.sort();
+  }
+
+  /**
+   * Resolves `$ref` and `allOf` of a node into one flat node. The result is
+   * cached per node object, which is safe because a node belongs to one source.
+   */
+  flatten(node: SchemaNode, scope: string, definitionName?: string): FlatSchema {
+    const cached = this.flatCache.get(node);
+    if (cached) return cached;
+    let flat: FlatSchema;
+    if (!node.$ref && !node.allOf) {
+      flat = { ...node, scope, definitionName } as FlatSchema;
+    } else {
+      flat = { scope, definitionName } as FlatSchema;
+      this.mergeInto(flat, node, scope, 0);
+    }
+    this.flatCache.set(node, flat);
+    return flat;
+  }
+
+  /** Looks up a definition by name in a scope, falling back to the bundled definitions. */
+  definition(name: string, scope: string): SchemaNode | undefined {
+    return this.sourceById(scope)?.get(name) ?? this.bundledSource.get(name);
+  }
+
+  private mergeInto(target: FlatSchema, node: SchemaNode, scope: string, depth: number): void {
+    if (depth > 20) return;
+    if (node.$ref) {
+      const def = this.definition(node.$ref, scope);
+      target.definitionName ??= node.$ref;
+      if (def) this.mergeInto(target, def, scope, depth + 1);
+    }
+    for (const part of node.allOf ?? []) this.mergeInto(target, part, scope, depth + 1);
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' || key === 'allOf') continue;
+      if (key === 'properties') {
+        target.properties = { ...(target.properties ?? {}), ...(value as Record<string, SchemaNode>) };
+      } else if (key === 'required') {
+        target.required = [...new Set([...(target.required ?? []), ...(value as string[])])];
+      } else if (key === 'description') {
+        // The description written at the use site is more specific than the definition's.
+        target.description = value as string;
+      } else {
+        (target as unknown as Record<string, unknown>)[key] = value;
+      }
+    }
+  }
+
+  /** Flattens a child node in the scope of its parent. */
+  child(parent: FlatSchema, node: SchemaNode | undefined): FlatSchema | undefined {
+    return node ? this.flatten(node, parent.scope) : undefined;
+  }
+
+  /**
+   * The schema at a JSON path inside a kind (numbers step into arrays), or
+   * undefined when the path leaves the schema.
+   */
+  schemaAt(apiVersion: string, kind: string, pathInObject: (string | number)[]): FlatSchema | undefined {
+    const resolved = this.lookupKind(apiVersion, kind);
+    if (!resolved) return undefined;
+    return this.descend(resolved.schema, pathInObject);
+  }
+
+  /** Walks from a flat schema down a path. */
+  descend(start: FlatSchema, pathInObject: (string | number)[]): FlatSchema | undefined {
+    let current: FlatSchema | undefined = start;
+    for (const step of pathInObject) {
+      if (!current) return undefined;
+      if (typeof step === 'number') {
+        current = this.child(current, current.items);
+      } else {
+        const prop: SchemaNode | undefined = current.properties?.[step] ??
+          (typeof current.additionalProperties === 'object' ? current.additionalProperties : undefined);
+        current = this.child(current, prop);
+      }
+    }
+    return current;
+  }
+
+  /**
+   * The keys that identify items of the list at `path`, for normalizing
+   * lists: `x-kubernetes-list-map-keys` of a `map` list, else the
+   * `x-kubernetes-patch-merge-key`. Undefined for atomic/set lists.
+   */
+  listMapKeys(apiVersion: string, kind: string, pathInObject: (string | number)[]): string[] | undefined {
+    const schema = this.schemaAt(apiVersion, kind, pathInObject);
+    if (!schema) return undefined;
+    if (schema['x-kubernetes-list-type'] === 'map' && schema['x-kubernetes-list-map-keys']?.length) return [...schema['x-kubernetes-list-map-keys']];
+    if (schema['x-kubernetes-patch-merge-key']) return [schema['x-kubernetes-patch-merge-key']];
+    return undefined;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Agent-specific behaviour against the real control plane: Flux prune from
+ * the Kustomization's status.inventory (finding a kind the preview would not
+ * list), and an Argo CD-bound folder (tracking annotation, argocd-controller
+ * field manager, Prune=false opt-out).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { PreviewService, kubeconfigConnector } from '../../server/src/preview/preview-service.js';
+import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
+
+const cp = testCluster();
+const skip = cp ? false : NO_TEST_CLUSTER_REASON;
+const NS = 'preview-agents';
+
+function findUp(rel: string): string {
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, rel))) return path.join(dir, rel);
+    if (path.dirname(dir) === dir) throw new Error(`${rel} not found above the working directory`);
+  }
+}
+const root = findUp('test/fixtures/preview/agents');
+
+async function ok(args: string[], input?: string): Promise<void> {
+  const r = await cp!.kubectl(args, { input });
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+}
+
+async function ensureNamespace(ns: string): Promise<void> {
+  if ((await cp!.kubectl(['get', 'namespace', ns])).code !== 0) await cp!.kubectl(['create', 'namespace', ns]);
+}
+
+const track = (name: string) => `argocd.argoproj.io/tracking-id: "preview-argo:/ConfigMap:${NS}/${name}"`;
+
+test('Flux inventory prune and an Argo CD-bound folder', { skip, timeout: 120_000 }, async (t) => {
+  for (const ns of [NS, 'flux-system', 'argocd']) await ensureNamespace(ns);
+  await ok(['-n', NS, 'delete', 'configmap,limitrange', '--all', '--ignore-not-found', '--wait=false']);
+  await ok(
+    ['apply', '--server-side', '--field-manager=kustomize-controller', '--force-conflicts', '-f', '-'],
+    `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: preview-inv, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./inv
+  prune: true
+  targetNamespace: ${NS}
+  sourceRef: {kind: GitRepository, name: flux-system}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: inv-config
+  namespace: ${NS}
+  labels: {kustomize.toolkit.fluxcd.io/name: preview-inv, kustomize.toolkit.fluxcd.io/namespace: flux-system}
+data: {a: "1"}
+---
+apiVersion: v1
+kind: LimitRange
+metadata:
+  name: inv-old-limits
+  namespace: ${NS}
+  labels: {kustomize.toolkit.fluxcd.io/name: preview-inv, kustomize.toolkit.fluxcd.io/namespace: flux-system}
+spec:
+  limits: [{type: Container, default: {cpu: 100m}}]
+`,
+  );
+  await ok([
+    '-n', 'flux-system', 'patch', 'kustomization', 'preview-inv', '--subresource=status', '--type=merge', '-p',
+    JSON.stringify({ status: { inventory: { entries: [{ id: `${NS}_inv-config__ConfigMap`, v: 'v1' }, { id: `${NS}_inv-old-limits__LimitRange`, v: 'v1' }] } } }),
+  ]);
+  await ok(
+    ['apply', '--server-side', '--field-manager=argocd-controller', '--force-conflicts', '-f', '-'],
+    `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argo-config
+  namespace: ${NS}
+  annotations: {${track('argo-config')}}
+data: {level: info}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argo-orphan
+  namespace: ${NS}
+  annotations: {${track('argo-orphan')}}
+data: {x: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argo-kept
+  namespace: ${NS}
+  annotations: {${track('argo-kept')}, argocd.argoproj.io/sync-options: Prune=false}
+data: {x: "1"}
+`,
+  );
+
+  const service = new PreviewService({ connect: (k, c) => kubeconfigConnector(true, async () => false)(k ?? cp!.kubeconfigPath, c ?? 'tool') });
+  t.after(() => service.dispose());
+  const plan = await service.preview({ paths: [path.join(root, 'inv'), path.join(root, 'argo')], root });
+  assert.deepEqual(
+    plan.entries.map((e) => `${e.action} ${e.kind} ${e.namespace}/${e.name} [${e.binding}]`),
+    [
+      'unchanged ConfigMap preview-agents/argo-kept [Application argocd/preview-argo]',
+      'prune ConfigMap preview-agents/argo-orphan [Application argocd/preview-argo]',
+      'update ConfigMap preview-agents/argo-config [Application argocd/preview-argo]',
+      'unchanged ConfigMap preview-agents/inv-config [Kustomization flux-system/preview-inv]',
+      'prune LimitRange preview-agents/inv-old-limits [Kustomization flux-system/preview-inv]',
+    ].sort((a, b) => {
+      // The plan sorts by binding, namespace, kind, name.
+      const key = (s: string) => `${s.slice(s.indexOf('['))} ${s.split(' ')[1]} ${s.split(' ')[2]}`;
+      return key(a).localeCompare(key(b));
+    }),
+  );
+  const update = plan.entries.find((e) => e.name === 'argo-config')!;
+  // The tracking annotation the agent adds is not a change; the data is.
+  assert.deepEqual(update.changedPaths, ['data.level']);
+  assert.match(plan.entries.find((e) => e.name === 'argo-kept')!.message!, /Prune=false/);
+});
