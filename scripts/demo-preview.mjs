@@ -23,8 +23,8 @@ const FLUX_LABELS = `
     kustomize.toolkit.fluxcd.io/name: podinfo
     kustomize.toolkit.fluxcd.io/namespace: flux-system`;
 
-/** What the previous commit's sync left in the cluster. */
-const PREVIOUS_SYNC = `apiVersion: v1
+/** What the previous commit's sync left in the cluster (demo.mjs applies it before its drift step). */
+export const PREVIOUS_SYNC = `apiVersion: v1
 kind: Namespace
 metadata:
   name: podinfo
@@ -93,17 +93,21 @@ export const previewDemoStep = {
     'previous commit deployed; the plan shows what Flux would create, update (with diffs, the Secret masked) and ' +
     'prune, and the API server rejects the deliberate mistakes, so exit code 2 (errors) is expected. Nothing in the ' +
     'cluster changes: the preview only reads and dry-runs.',
-  run: (runCli) => {
-    const kc = kubeconfig();
+  // `options.kubeconfig` reuses a control plane the caller already has; `options.setUp: false` skips applying
+  // PREVIOUS_SYNC because the caller did it (demo.mjs does, then edits live, and the plan must keep that edit).
+  run: (runCli, options = {}) => {
+    const kc = options.kubeconfig ?? kubeconfig();
     if (!kc) return false;
-    const applied = kubectl(kc, ['apply', '--server-side', '--field-manager=kustomize-controller', '--force-conflicts', '-f', '-'], PREVIOUS_SYNC);
-    if (applied.status !== 0) {
-      console.error(`demo-preview: setting up the previous sync failed: ${applied.stderr}`);
-      return false;
+    if (options.setUp !== false) {
+      const applied = kubectl(kc, ['apply', '--server-side', '--field-manager=kustomize-controller', '--force-conflicts', '-f', '-'], PREVIOUS_SYNC);
+      if (applied.status !== 0) {
+        console.error(`demo-preview: setting up the previous sync failed: ${applied.stderr}`);
+        return false;
+      }
+      console.log('The cluster now holds the previous commit\'s sync. Preview as the read-only identity (context "tool"):\n');
     }
-    console.log('The cluster now holds the previous commit\'s sync. Preview as the read-only identity (context "tool"):\n');
     const code = runCli(['preview', path.relative(repoRoot, path.join(examples, 'apps', 'podinfo')), '--root', path.relative(repoRoot, examples), '--kubeconfig', kc, '--context', 'tool']);
-    console.log(`\n(exit code ${code}; the control plane keeps running: npm run cluster:down stops it)`);
+    console.log(options.kubeconfig ? `\n(exit code ${code})` : `\n(exit code ${code}; the control plane keeps running: npm run cluster:down stops it)`);
     return code === 2;
   },
 };

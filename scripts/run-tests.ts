@@ -5,6 +5,7 @@
  * node:test invocation so the run ends with one summary.
  *
  * Usage: `npm test` (all tiers) or `npm test -- --tier unit,protocol`.
+ * `--skip-typecheck` skips `tsc --noEmit` for quick local iterations (never in CI).
  * Tiers: unit, protocol, cli, cluster, e2e.
  *
  * In CI (CI=true) a missing prerequisite fails the run. Outside CI it is
@@ -80,8 +81,12 @@ async function main(): Promise<void> {
   step('Build bundles (esbuild)');
   run(process.execPath, ['scripts/build.mjs'], 'The build');
 
-  step('Type-check (tsc --noEmit)');
-  run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.'], 'The type-check');
+  if (process.argv.includes('--skip-typecheck') && !inCI) {
+    step('Type-check skipped (--skip-typecheck)');
+  } else {
+    step('Type-check (tsc --noEmit)');
+    run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.'], 'The type-check');
+  }
 
   const env: NodeJS.ProcessEnv = { ...process.env };
   const needsCluster = tiers.some((t) => t === 'cluster' || t === 'e2e' || t === 'cli');

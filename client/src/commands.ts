@@ -13,6 +13,7 @@ import {
   type AddIgnoreDifferenceArgs,
   type Plan,
 } from '../../server/src/lsp/protocol.js';
+import { formatPlanMarkdown, planSummaryLine } from '../../server/src/preview/plan-summary.js';
 import type { PlanDocumentProvider } from './plan-documents.js';
 import { openPlanEntry, openPlanEntrySource, type PlanNode, type PlanTreeProvider } from './plan-view.js';
 
@@ -35,6 +36,7 @@ export const COMMANDS = {
   openPlanEntry: 'gitopsLens.openPlanEntry',
   openPlanEntrySource: 'gitopsLens.openPlanEntrySource',
   clearPlan: 'gitopsLens.clearPlan',
+  copyPlanSummary: 'gitopsLens.copyPlanSummary',
   addIgnoreDifference: ADD_IGNORE_DIFFERENCE_COMMAND,
 } as const;
 
@@ -56,6 +58,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMANDS.openPlanEntry, (node?: PlanNode) => openPlanEntry(deps.planDocuments, node)),
     vscode.commands.registerCommand(COMMANDS.openPlanEntrySource, (node?: PlanNode) => openPlanEntrySource(node)),
     vscode.commands.registerCommand(COMMANDS.clearPlan, () => deps.planTree.setPlan(undefined)),
+    vscode.commands.registerCommand(COMMANDS.copyPlanSummary, () => copyPlanSummary(deps)),
     vscode.commands.registerCommand(COMMANDS.addIgnoreDifference, (args?: AddIgnoreDifferenceArgs) => addIgnoreDifference(deps, args)),
   ];
 }
@@ -121,6 +124,40 @@ async function previewSync(deps: CommandDeps, scope: vscode.Uri[], onlyChanged: 
     });
   } else if (c.error) void vscode.window.showWarningMessage(summary);
   else void vscode.window.setStatusBarMessage(summary, 5000);
+}
+
+/**
+ * "GitOps: Copy Plan Summary": the latest plan as Markdown (counts per binding,
+ * creates, prunes, errors, update diffs with Secret values masked) on the
+ * clipboard, ready to paste into a pull request.
+ */
+async function copyPlanSummary(deps: CommandDeps): Promise<void> {
+  const plan = deps.planTree.current;
+  if (!plan) {
+    const preview = 'Preview Sync';
+    const answer = await vscode.window.showInformationMessage('There is no plan to copy yet: run "GitOps: Preview Sync" first.', preview);
+    if (answer === preview) await vscode.commands.executeCommand(COMMANDS.previewSync);
+    return;
+  }
+  const markdown = formatPlanMarkdown(plan, {
+    sourceLabel: (e) => {
+      if (!e.sourceUri) return undefined;
+      const file = vscode.workspace.asRelativePath(vscode.Uri.parse(e.sourceUri), false);
+      return `${file}:${(e.sourceRange?.start.line ?? 0) + 1}`;
+    },
+  });
+  try {
+    await vscode.env.clipboard.writeText(markdown);
+  } catch (err) {
+    deps.output.error(`Could not copy the plan summary: ${err instanceof Error ? err.message : String(err)}`);
+    void vscode.window.showErrorMessage('Could not write to the clipboard. The plan summary is in "GitOps: Show Output".');
+    deps.output.info(`Plan summary:\n${markdown}`);
+    return;
+  }
+  const lines = markdown.trimEnd().split('\n').length;
+  const message = `Copied the plan summary (Markdown, ${lines} lines) to the clipboard: ${planSummaryLine(plan.counts)}.`;
+  deps.output.info(message);
+  vscode.window.setStatusBarMessage(`$(clippy) ${message}`, 10_000);
 }
 
 async function selectContext(deps: CommandDeps): Promise<void> {

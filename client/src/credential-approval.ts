@@ -25,14 +25,21 @@ export async function approveCredentials(
   if (approvals.includes(key)) return { approved: true };
   const commandLine = [params.command, ...params.args].join(' ');
   const allow = 'Allow and Remember';
+  // credential-files: command is the server, args the token/certificate files outside the usual folders.
+  const files = params.kind === 'credential-files';
   const answer = await vscode.window.showWarningMessage(
-    `Allow GitOps Lens to run a credential command for context "${params.context}"?`,
+    files
+      ? `Allow GitOps Lens to send credential files to ${params.command} for context "${params.context}"?`
+      : `Allow GitOps Lens to run a credential command for context "${params.context}"?`,
     {
       modal: true,
-      detail:
-        `The kubeconfig ${params.kubeconfigPath} says that user ${params.user ?? ''} gets credentials by running ` +
-        `(${params.kind}):\n\n${commandLine}\n\nOnly allow it if you trust this kubeconfig. ` +
-        'The answer is remembered for this kubeconfig, context and command.',
+      detail: files
+        ? `The kubeconfig ${params.kubeconfigPath} uses these files, outside ~/.kube and the kubeconfig's folder, ` +
+          `as credentials for the remote server ${params.command}:\n\n${params.args.join('\n')}\n\n` +
+          'Only allow it if you trust this kubeconfig. The answer is remembered for this kubeconfig, context, server and files.'
+        : `The kubeconfig ${params.kubeconfigPath} says that user ${params.user ?? ''} gets credentials by running ` +
+          `(${params.kind}):\n\n${commandLine}\n\nOnly allow it if you trust this kubeconfig. ` +
+          'The answer is remembered for this kubeconfig, context and command.',
     },
     allow,
   );

@@ -33,13 +33,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<GitOps
   const statusBar = new ClusterStatusBar(vscode.workspace.isTrusted);
   const planDocuments = new PlanDocumentProvider(() => client);
   const planTree = new PlanTreeProvider(planDocuments);
+  const planView = vscode.window.createTreeView('gitopsLens.plan', { treeDataProvider: planTree, showCollapseAll: true });
+  planTree.attach(planView);
   context.subscriptions.push(
     output,
     statusBar,
     planDocuments,
     planTree,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, planDocuments),
-    vscode.window.createTreeView('gitopsLens.plan', { treeDataProvider: planTree, showCollapseAll: true }),
+    planView,
   );
 
   const start = async () => {

@@ -33,7 +33,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
       { scheme: 'untitled', language: 'yaml' },
     ],
     outputChannel: output,
-    initializationOptions: (): GitOpsInitializationOptions => ({ trusted: vscode.workspace.isTrusted }),
+    // The global storage folder holds the on-disk cache of cluster schemas (offline validation).
+    initializationOptions: (): GitOpsInitializationOptions => ({ trusted: vscode.workspace.isTrusted, globalStoragePath: context.globalStorageUri.fsPath }),
     middleware: {
       workspace: {
         configuration: async (params, token, next) => {

@@ -8,7 +8,7 @@
  *   GITOPS_LENS_SERVER_BUNDLE=<server main> node --import tsx scripts/bench/lsp-latency.ts <config.json>
  *
  * config.json: { server: 'gitops-lens' | 'yaml-language-server', file, edits,
- * warmup, debounceMs, schemaUri?, plantedLines, validLines: [start, end][] }.
+ * warmup, debounceMs, schemaUri?, plantedLines, editLines }.
  * Prints one JSON line with the samples (ms, debounce already subtracted).
  */
 import { readFileSync } from 'node:fs';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     return p && config.plantedLines.every((l) => onLine(p.params.diagnostics, l)) ? p : undefined;
   }, 'diagnostics on every planted error', 60_000);
   const openMs = first.at - openedAt;
-  const initialDiagnostics = first.params.diagnostics.map((d) => ({ line: d.range.start.line, message: d.message.slice(0, 160) }));
+  const initialDiagnostics = first.params.diagnostics.map((d) => ({ line: d.range.start.line, message: (typeof d.message === 'string' ? d.message : d.message.value).slice(0, 160) }));
 
   const samples: number[] = [];
   let version = 1;

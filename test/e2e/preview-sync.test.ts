@@ -1,9 +1,12 @@
 /**
  * Scenario: the person runs "GitOps: Preview Sync" from the command palette. The "GitOps Plan"
- * view shows what reconciliation would do to the fixture: the ConfigMap changed in the repo is
- * an update, the Service not yet in the cluster is a create, the Deployment identical to live is
- * unchanged, nothing is pruned or in error. Opening the ConfigMap shows a diff editor with
- * LOG_LEVEL going from info to debug. Nothing in the cluster changed.
+ * view shows what reconciliation would do to the fixture, grouped by binding → namespace → kind
+ * with counts per action on each group and in the view's description: the ConfigMap changed in
+ * the repo is an update, the Service not yet in the cluster is a create, the Deployment identical
+ * to live is unchanged (its group starts collapsed but is listed), nothing is pruned or in error.
+ * Opening the ConfigMap shows a diff editor with LOG_LEVEL going from info to debug. "GitOps: Copy
+ * Plan Summary" puts the Markdown summary (counts table, the update's diff) on the clipboard and
+ * says so in the status bar. Nothing in the cluster changed.
  *
  * Prerequisites: code-server + chromium (npm run e2e:install), dist/ (npm run build), the test
  * control plane, and the preview feature (issue 5): the command "GitOps: Preview Sync" and a
@@ -18,12 +21,11 @@ import { waitFor } from './support/wait.js';
 
 const PLAN_VIEW = 'GitOps Plan';
 
-/** The number shown next to an action in the plan's text: "update 1", "1 update", "Update (1)", "updates: 1". */
-function countOf(text: string, action: string): number | undefined {
-  const after = new RegExp(`\\b${action}\\w*\\s*[:(\\[]?\\s*(\\d+)`, 'i').exec(text);
-  if (after) return Number(after[1]);
-  const before = new RegExp(`(\\d+)\\s+(?:to\\s+)?${action}`, 'i').exec(text);
-  return before ? Number(before[1]) : undefined;
+/** The counts of a row that reads "<label>, 1 create · 1 update · 1 unchanged" (zero counts are not shown). */
+function countsOf(row: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const m of row.matchAll(/(\d+) (create|update|prune|unchanged|errors?)\b/g)) counts[m[2]!.replace(/s$/, '')] = Number(m[1]);
+  return counts;
 }
 
 test('preview from the palette: the plan shows the expected counts and the change opens as a diff', { timeout: 300_000 }, async (t) => {
@@ -31,6 +33,7 @@ test('preview from the palette: the plan shows the expected counts and the chang
   const p = await scenarioPrerequisites(t, { needsCluster: true });
   if (!p) return;
   assertCommandContributed('GitOps: Preview Sync', 'issue 5');
+  assertCommandContributed('GitOps: Copy Plan Summary', 'issue 5');
   const cluster = p.cluster!;
   const ns = uniqueNamespace('e2e-preview');
   cluster.kubectl(['create', 'namespace', ns]);
@@ -109,26 +112,41 @@ spec:
         await wb.page.keyboard.press('Enter');
       }
 
-      // Expand every group of the plan (Unchanged starts collapsed) so each object is listed.
+      // Expand every group of the plan (all-unchanged groups start collapsed) so each object is listed.
       const planPane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header .title', { hasText: /^GitOps Plan$/i }) }).first();
-      const planText = await waitFor(
-        'the plan to list web-config, web and the counts',
+      const rows = await waitFor(
+        'the plan to list every object with its action',
         async () => {
           const collapsed = planPane.locator('.pane-body .monaco-list-row[aria-expanded="false"]');
           const n = await collapsed.count();
           for (let i = 0; i < n; i++) await collapsed.first().click().catch(() => undefined);
-          return (await wb.viewRows(PLAN_VIEW)).join('\n');
+          return wb.viewRows(PLAN_VIEW);
         },
-        (txt) => /web-config/.test(txt) && countOf(txt, 'update') !== undefined,
+        (r) => r.some((t) => /^ConfigMap web-config, update/.test(t)) && r.some((t) => /^Deployment web, unchanged/.test(t)),
         { timeout: 120_000 },
       );
-      assert.equal(countOf(planText, 'create'), 1, `one create (the Service):\n${planText}`);
-      assert.equal(countOf(planText, 'update'), 1, `one update (the ConfigMap):\n${planText}`);
-      assert.equal(countOf(planText, 'unchanged'), 1, `one unchanged (the Deployment):\n${planText}`);
-      for (const none of ['prune', 'error']) {
-        const c = countOf(planText, none);
-        assert.ok(c === undefined || c === 0, `no ${none}:\n${planText}`);
+      const planText = rows.join('\n');
+      const expected = { create: 1, update: 1, unchanged: 1 };
+      // The summary line, the binding (the fixture's kustomization is not bound to a Flux or Argo CD
+      // object), the namespace and the view's description all carry the totals; no prune, no error.
+      const summary = rows.find((r) => r.startsWith('Plan: '));
+      assert.ok(summary, `a summary line:\n${planText}`);
+      assert.deepEqual(countsOf(summary), expected, `summary counts:\n${planText}`);
+      const binding = rows.find((r) => /^unbound → context tool, /.test(r));
+      assert.ok(binding, `a binding group "unbound → context tool":\n${planText}`);
+      assert.deepEqual(countsOf(binding), expected, `binding counts:\n${planText}`);
+      const namespace = rows.find((r) => r.startsWith(`${ns}, `));
+      assert.ok(namespace, `a namespace group ${ns}:\n${planText}`);
+      assert.deepEqual(countsOf(namespace), expected, `namespace counts:\n${planText}`);
+      // Kind groups with their counts, each followed by its object and the object's action.
+      for (const [kind, name, action] of [['ConfigMap', 'web-config', 'update'], ['Deployment', 'web', 'unchanged'], ['Service', 'web', 'create']] as const) {
+        const k = rows.findIndex((r) => r === `${kind}, 1 ${action}`);
+        assert.ok(k >= 0, `a kind group "${kind}, 1 ${action}":\n${planText}`);
+        assert.match(rows[k + 1] ?? '', new RegExp(`^${kind} ${name}, ${action}$`), `${kind} ${name} is listed as ${action}:\n${planText}`);
       }
+      assert.ok(!/\b(prune|error)/.test(planText), `no prune, no error:\n${planText}`);
+      const viewDescription = (await planPane.locator('.pane-header .description').first().textContent())?.trim() ?? '';
+      assert.deepEqual(countsOf(viewDescription), expected, `the view's description shows the totals: "${viewDescription}"`);
       await wb.screenshot('preview-sync.plan');
 
       await wb.viewRow(PLAN_VIEW, /web-config/).click();
@@ -141,6 +159,24 @@ spec:
       assert.deepEqual(diff!.removed, ['LOG_LEVEL: info'], 'the live side marks exactly the old value as changed');
       assert.deepEqual(diff!.inserted, ['LOG_LEVEL: debug'], 'the after-sync side marks exactly the new value as changed');
       await wb.screenshot('preview-sync.diff');
+
+      // "GitOps: Copy Plan Summary": the status bar says what was copied, and the clipboard holds
+      // the Markdown summary with the counts table and the ConfigMap's diff.
+      await wb.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+      await wb.runCommand('GitOps: Copy Plan Summary');
+      const copied = await waitFor(
+        'the status bar to say the plan summary was copied',
+        () => wb.statusBarText(),
+        (txt) => /Copied the plan summary/.test(txt),
+        { timeout: 30_000 },
+      );
+      assert.match(copied, /1 to create, 1 to update, 0 to prune, 1 unchanged, 0 errors/);
+      await wb.screenshot('preview-sync.copied');
+      const clipboard = await wb.page.evaluate(() => navigator.clipboard.readText());
+      assert.match(clipboard, /^### GitOps Lens preview: 1 to create, 1 to update, 0 to prune, 1 unchanged, 0 errors\n/);
+      assert.match(clipboard, /\| unbound \| 1 \| 1 \| 0 \| 1 \| 0 \|/);
+      assert.match(clipboard, /#### Creates \(1\)\n\n- `Service [^`]+\/web`/);
+      assert.match(clipboard, /```diff\n[\s\S]*-  LOG_LEVEL: info\n\+  LOG_LEVEL: debug\n[\s\S]*```/);
     },
   );
 

@@ -115,6 +115,8 @@ export interface StartOptions {
   folders?: string[];
   /** Value of `initializationOptions.trusted`. */
   trusted?: boolean;
+  /** Value of `initializationOptions.globalStoragePath` (where cluster schemas are cached). */
+  storagePath?: string;
   /** The `gitopsLens` section returned for every scope; change it with {@link LspTestClient.setSettings}. */
   settings?: Record<string, unknown>;
 }
@@ -169,7 +171,7 @@ export class LspTestClient {
       processId: process.pid,
       rootUri: folders[0] ? pathToFileURL(folders[0]).href : null,
       workspaceFolders: folders.map((f) => ({ uri: pathToFileURL(f).href, name: f })),
-      initializationOptions: { trusted: options.trusted ?? false },
+      initializationOptions: { trusted: options.trusted ?? false, ...(options.storagePath ? { globalStoragePath: options.storagePath } : {}) },
       capabilities: {
         workspace: {
           configuration: true,

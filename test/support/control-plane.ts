@@ -140,6 +140,12 @@ export interface ControlPlane {
   api(method: string, urlPath: string, opts?: ApiOptions): Promise<ApiResponse>;
   /** Stops the processes this control plane owns and removes its temp dir; idempotent. No-op for attached ones. */
   stop(): Promise<void>;
+  /**
+   * Stops only the kube-apiserver and starts it again (same port, etcd, certificates and
+   * tokens), resolving when it is ready. Only on control planes this process started with
+   * {@link startControlPlane}; undefined on attached or external ones.
+   */
+  restartApiServer?(): Promise<void>;
 }
 
 /** Everything needed to reattach to a running control plane from another process. */
@@ -771,9 +777,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
 
     const apiserverLog = path.join(dir, 'kube-apiserver.log');
     const certDir = path.join(dir, 'certs');
-    const apiserverProcess = startProcess(
-      binaries.apiserver,
-      [
+    const apiserverArgs = [
         `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
         `--cert-dir=${certDir}`,
         `--secure-port=${apiserverPort}`,
@@ -796,10 +800,8 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         '--audit-log-mode=blocking',
         '--allow-privileged=true',
         '--profiling=false',
-      ],
-      apiserverLog,
-      !!opts.detached,
-    );
+      ];
+    let apiserverProcess = startProcess(binaries.apiserver, apiserverArgs, apiserverLog, !!opts.detached);
     state.pids.apiserver = apiserverProcess.pid ?? 0;
     register();
     if (!opts.detached) watchdog = spawnWatchdog(process.pid, [state.pids.apiserver, state.pids.etcd]);
@@ -844,6 +846,31 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     await mustSucceed('installing CRDs', ['apply', '--server-side', '--force-conflicts', '-f', binaries.crdDir]);
 
     const cp = controlPlaneFromState(state, stop);
+    // Robustness tests stop the API server during a watch and start it again on the same
+    // port, etcd and certificates, so objects and resourceVersions survive the restart.
+    cp.restartApiServer = async () => {
+      killGroup(state.pids.apiserver, 'SIGTERM');
+      if (!(await waitForExit(state.pids.apiserver, binaries.apiserver, 10_000))) killGroup(state.pids.apiserver, 'SIGKILL');
+      await waitForExit(state.pids.apiserver, binaries.apiserver, 5_000);
+      const downMs = Date.now();
+      apiserverProcess = startProcess(binaries.apiserver, apiserverArgs, apiserverLog, !!opts.detached);
+      state.pids.apiserver = apiserverProcess.pid ?? 0;
+      register();
+      if (watchdog?.pid) {
+        killGroup(watchdog.pid, 'SIGKILL');
+        watchdog = spawnWatchdog(process.pid, [state.pids.apiserver, state.pids.etcd]);
+      }
+      await waitUntil(
+        'kube-apiserver /readyz after restart',
+        90_000,
+        async () => {
+          const response = await httpRequest(`${server}/readyz`, { headers: { Authorization: `Bearer ${tokens.admin}` }, insecure: true, timeoutMs: 5000 });
+          return response.status === 200 ? true : undefined;
+        },
+        apiserverExited,
+      );
+      log(`kube-apiserver restarted in ${Date.now() - downMs} ms`);
+    };
     await waitForCrds(cp, binaries.crdDir);
     await waitForPolicy(cp);
     log(`control plane ${binaries.version} ready in ${Date.now() - started} ms (${dir})`);

@@ -225,3 +225,17 @@ test('Flux substitutions are not compared', () => {
   const r = run(text, { 'ConfigMap/c': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n' }, data: { env: 'production' } } });
   assert.deepEqual(r.findings, []);
 });
+
+test('incremental recomputation of one document merges into the previous report', async () => {
+  const { mergeDriftReports } = await import('../../server/src/drift/compute-drift.js');
+  const objs: Record<string, KubeObject | undefined> = { 'Deployment/podinfo': liveDeployment(3), 'Service/podinfo': service, 'ConfigMap/podinfo-config': configMap };
+  const full = run(podinfo, objs);
+  assert.deepEqual(full.findings, []);
+  objs['ConfigMap/podinfo-config'] = { ...configMap, data: { color: 'red' } };
+  const only = new Set([2]);
+  const partial = run(podinfo, objs, { only });
+  assert.equal(partial.objects.length, 1);
+  const merged = mergeDriftReports(full, partial, only);
+  assert.deepEqual(merged, run(podinfo, objs), 'same as a full recomputation');
+  assert.equal(merged.findings.length, 1);
+});

@@ -23,7 +23,7 @@ describe('normalizeSettings', () => {
       kubeconfig: ' ~/.kube/other ',
       context: 'prod',
       bindings: [{ glob: 'clusters/prod/**', context: 'prod', namespace: 'web' }, { glob: 'x' }, 'nonsense'],
-      validation: { enable: false, kubernetesVersion: '1.34', debounceMs: -5 },
+      validation: { enable: false, debounceMs: -5 },
       drift: { enable: 'yes' },
       ignoreDifferences: [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas', 'bad', 3] }, { kind: 'X' }],
       trace: { server: 'loud' },
@@ -31,7 +31,7 @@ describe('normalizeSettings', () => {
     });
     assert.equal(s.kubeconfig, '~/.kube/other');
     assert.deepEqual(s.bindings, [{ glob: 'clusters/prod/**', context: 'prod', namespace: 'web' }]);
-    assert.deepEqual(s.validation, { enable: false, kubernetesVersion: '1.34', debounceMs: 0 });
+    assert.deepEqual(s.validation, { enable: false, debounceMs: 0 });
     assert.equal(s.drift.enable, true, 'a non-boolean falls back to the default');
     assert.deepEqual(s.ignoreDifferences, [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }]);
     assert.equal(s.trace.server, 'off');

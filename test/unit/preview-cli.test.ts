@@ -1,7 +1,7 @@
 /** `gitops-lens preview` argument parsing, exit codes and output formats (no cluster needed). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exitCodeOf, formatPlanJson, formatPlanText, parsePreviewArgs, runPreviewCommand } from '../../server/src/cli/preview-command.js';
+import { exitCodeOf, formatPlanJson, formatPlanMarkdownOutput, formatPlanText, parsePreviewArgs, runPreviewCommand } from '../../server/src/cli/preview-command.js';
 import type { PreviewResult } from '../../server/src/preview/preview-service.js';
 
 test('arguments: paths and every option, with inline values too', () => {
@@ -17,7 +17,7 @@ test('arguments: paths and every option, with inline values too', () => {
     exactUnchanged: false,
     help: false,
   });
-  assert.throws(() => parsePreviewArgs(['--output', 'yaml']), /--output must be text or json/);
+  assert.throws(() => parsePreviewArgs(['--output', 'yaml']), /--output must be text, json or markdown/);
   assert.throws(() => parsePreviewArgs(['--context']), /--context needs a value/);
   assert.throws(() => parsePreviewArgs(['--bogus']), /Unknown option --bogus/);
 });
@@ -34,7 +34,7 @@ test('bad arguments print usage and exit 2; --help exits 0', async () => {
   let err = '';
   let out = '';
   assert.equal(await runPreviewCommand(['--output', 'xml'], { stdout: (s) => (out += s), stderr: (s) => (err += s), cwd: process.cwd(), env: {} }), 2);
-  assert.match(err, /--output must be text or json[\s\S]*Usage: gitops-lens preview/);
+  assert.match(err, /--output must be text, json or markdown[\s\S]*Usage: gitops-lens preview/);
   assert.equal(await runPreviewCommand(['--help'], { stdout: (s) => (out += s), stderr: (s) => (err += s), cwd: process.cwd(), env: {} }), 0);
   assert.match(out, /Exit codes: 0 no changes, 1 changes, 2 errors\./);
 });
@@ -97,4 +97,14 @@ test('JSON output holds the protocol fields only', () => {
   assert.equal(json.entries[0].liveText, undefined);
   assert.equal(json.entries[0].approximate, true);
   assert.equal(json.entries[0].diff, plan.entries[0]!.diff);
+});
+
+test('markdown output: the pull request summary, sources relative to the working directory', () => {
+  assert.equal(parsePreviewArgs(['--output', 'markdown']).output, 'markdown');
+  assert.equal(parsePreviewArgs(['-o', 'md']).output, 'markdown');
+  const md = formatPlanMarkdownOutput(plan, '/repo');
+  assert.match(md, /^### GitOps Lens preview: 0 to create, 1 to update, 0 to prune, 1 unchanged, 0 errors\n/);
+  assert.match(md, /\| flux-system\/apps \(Flux\) \| 0 \| 1 \| 0 \| 0 \| 0 \|/);
+  assert.match(md, /- `ConfigMap n\/c` \(approximate\) — flux-system\/apps \(Flux\), `apps\/c\.yaml:3`\n\n  approximate: no permission to dry-run apply\n\n```diff\n--- live\/ConfigMap\/n\/c\n/);
+  assert.doesNotMatch(md, /liveText|afterText/);
 });

@@ -242,3 +242,42 @@ test('YAML merge keys are expanded like Kubernetes does, and findings from merge
     '12:6-12:20 error unknown-field Unknown field "imagPullPolicy" in Pod.spec.containers[1]. Did you mean "imagePullPolicy"?',
   ]);
 });
+
+test('YAML 1.1 booleans (plain yes/no/on/off) where a boolean is expected are a warning on the value, quoted ones stay errors', () => {
+  const text = `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+spec:
+  interval: 10m
+  path: ./apps
+  prune: Yes
+  wait: N
+  force: "on"
+  suspend: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`;
+  assert.deepEqual(createDefaultEngine().validate('/w/flux.yaml', text).map(short), [
+    '7:9-7:12 warning yaml11-boolean "Yes" is a boolean only in YAML 1.1 (kubectl apply); kustomize and Flux read it as the string "Yes", which the API rejects. Write true.',
+    '8:8-8:9 warning yaml11-boolean "N" is a boolean only in YAML 1.1 (kubectl apply); kustomize and Flux read it as the string "N", which the API rejects. Write false.',
+    '9:9-9:13 error type-mismatch Expected boolean at spec.force, got string "on". Use true or false (unquoted).',
+  ]);
+  // A plain "yes" where a string is expected is just a string.
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  enabled: yes\n';
+  assert.deepEqual(createDefaultEngine().validate('/w/cm.yaml', cm), []);
+});
+
+test('validateOnce (the CLI path: no caches, one document at a time) gives exactly the findings of validate', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const dir = path.resolve(__dirname, '../fixtures/invalid');
+  const texts = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')] as const);
+  // Plus one file mixing documents with findings, parse errors and CRLF line ends.
+  const mixed = `${DEPLOY}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  name: again\nspec:\n  ports:\n    - port: "80"\n---\nkey: [unclosed\n`;
+  for (const [file, text] of [...texts, ['/w/mixed.yaml', mixed] as const, ['/w/crlf.yaml', mixed.replace(/\n/g, '\r\n')] as const]) {
+    const once = createDefaultEngine().validateOnce(file, text);
+    assert.deepEqual(once, createDefaultEngine().validate(file, text), file);
+  }
+});

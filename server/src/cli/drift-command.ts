@@ -15,6 +15,7 @@ import { kubeconfigPaths, loadKubeconfig, transportOptionsFor } from '../cluster
 import { agentSourcesOf, resolveBinding } from '../cluster/bindings.js';
 import { computeDrift, type DesiredDocument, type LiveLookup } from '../drift/compute-drift.js';
 import { desiredDocuments } from '../drift/desired-documents.js';
+import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { rulesFromSetting } from '../drift/ignore-rules.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { EXIT, UsageError, parseOptions, type CliCommand, type CliIo } from './cli-types.js';
@@ -39,6 +40,11 @@ Options:
   --allow-exec          allow kubeconfig exec / auth-provider credential commands to run
                         (the CLI has no approval prompt; without this flag such users fail with exit 2)
   -h, --help            show this help
+
+Kustomize patches, kustomization files, Helm chart files and generator inputs
+are not objects and are not compared. An object whose kind the cluster does not
+serve (misspelled kind, CRD not installed) is reported as "Drift not checked"
+(information) and does not change the exit code.
 
 Exit codes: 0 no drift, 1 drift found, 2 error or drift could not be determined (no access, unreachable).`;
 
@@ -106,6 +112,16 @@ export const driftCommand: CliCommand = {
     } catch {
       // An unreadable root only means no discovered bindings.
     }
+    // Kustomizations and Helm charts of the repo (and of the given paths) tell patches and chart files from objects.
+    const index = new WorkspaceIndex();
+    for (const f of new Set([...agentFiles, ...files])) {
+      if (!isKustomizationFile(f) && !/^Chart\.ya?ml$/.test(path.basename(f))) continue;
+      try {
+        index.updateFile(f, fs.readFileSync(f, 'utf8'));
+      } catch {
+        // An unreadable kustomization only means its patches are not recognised.
+      }
+    }
     const agents = agentSourcesOf(
       agentFiles.flatMap((f) => {
         let text: string;
@@ -159,7 +175,7 @@ export const driftCommand: CliCommand = {
           undetermined = true;
           continue;
         }
-        const docs = desiredDocuments(text).filter((d) => d.apiVersion && d.kind && d.name && !(d.kind === 'Kustomization' && d.apiVersion?.startsWith('kustomize.config.k8s.io')));
+        const docs = desiredDocuments(text, { filePath: file, index }).filter((d) => d.apiVersion && d.kind && d.name && !(d.kind === 'Kustomization' && d.apiVersion?.startsWith('kustomize.config.k8s.io')));
         if (!docs.length) continue;
         const rel = path.relative(root, file).replace(/\\/g, '/');
         const binding = resolveBinding(rel, { bindings: [], context: (options.context as string | undefined) ?? '' }, agents);
@@ -174,7 +190,7 @@ export const driftCommand: CliCommand = {
             const gvk = gvkOf(d.apiVersion!, d.kind!);
             try {
               const info = await conn.client.resourceFor(gvk);
-              if (!info) return live.set(d, { state: 'missing', reason: `the cluster does not serve ${d.apiVersion} ${d.kind}; is its CRD installed?` });
+              if (!info) return live.set(d, { state: 'not-served' });
               const obj: KubeObject | undefined = await conn.client.getWithManagedFields(gvk, info.namespaced ? forced ?? d.namespace ?? namespace : undefined, d.name!);
               live.set(d, obj ? { state: 'present', object: obj } : { state: 'missing' });
             } catch (e) {
@@ -187,7 +203,8 @@ export const driftCommand: CliCommand = {
         const report = computeDrift({ text, documents: docs, defaultNamespace: namespace, forceNamespace: forced, lookup: (d) => live.get(d) ?? { state: 'unknown', reason: 'not fetched' }, ignore });
         for (const f of report.findings) {
           if (f.code === 'drift-value' || f.code === 'drift-missing') drift = true;
-          else undetermined = true;
+          // A kind the cluster does not serve is reported (information) but is neither drift nor an error of the check.
+          else if (f.code !== 'drift-not-served') undetermined = true;
         }
         const shown = path.relative(cwd, file) || file;
         results.push({ path: shown, context: binding.context || kc.currentContext || '', binding: binding.description, findings: report.findings.map(({ range, severity, message, code }) => ({ range, severity, message, code })) });

@@ -1,13 +1,15 @@
 /**
  * `gitops-lens preview <path>`: the plan of what the GitOps agent would do,
- * computed with server-side apply dry-run, as text (summary + unified diffs)
- * or JSON. Exit codes make it usable in CI and pre-commit hooks: 0 no
+ * computed with server-side apply dry-run, as text (summary + unified diffs),
+ * JSON, or the Markdown pull request summary the editor's "GitOps: Copy Plan
+ * Summary" produces. Exit codes make it usable in CI and pre-commit hooks: 0 no
  * changes, 1 changes, 2 errors (in the plan or in running the preview).
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanAction, PlanEntry } from '../lsp/protocol.js';
 import { redact } from '../secrets/mask-secrets.js';
+import { formatPlanMarkdown, planSummaryLine } from '../preview/plan-summary.js';
 import { PreviewError, PreviewService, kubeconfigConnector, type PreviewResult } from '../preview/preview-service.js';
 import type { CliCommand, CliIo } from './cli-types.js';
 
@@ -23,7 +25,9 @@ uses GET/LIST and server-side apply with dryRun=All.
 Options:
   --context NAME        kubeconfig context (default: current context)
   --kubeconfig PATH     kubeconfig file (default: KUBECONFIG or ~/.kube/config)
-  --output text|json    output format (default: text)
+  --output text|json|markdown
+                        output format (default: text); markdown is a summary to paste
+                        into a pull request (counts per binding, update diffs)
   --only-changed        only what uncommitted changes touch (git working tree vs HEAD, plus untracked files)
   --root DIR            repository root that Flux/Argo CD paths are relative to (default: git top level)
   --field-manager NAME  field manager of the dry-run (default: kustomize-controller for Flux, argocd-controller for Argo CD)
@@ -38,7 +42,7 @@ interface PreviewArgs {
   paths: string[];
   context?: string;
   kubeconfig?: string;
-  output: 'text' | 'json';
+  output: 'text' | 'json' | 'markdown';
   onlyChanged: boolean;
   root?: string;
   fieldManager?: string;
@@ -68,8 +72,8 @@ export function parsePreviewArgs(argv: string[]): PreviewArgs {
       case '--output':
       case '-o': {
         const v = value();
-        if (v !== 'text' && v !== 'json') throw new Error(`--output must be text or json, not "${v}".`);
-        args.output = v;
+        if (v !== 'text' && v !== 'json' && v !== 'markdown' && v !== 'md') throw new Error(`--output must be text, json or markdown, not "${v}".`);
+        args.output = v === 'md' ? 'markdown' : v;
         break;
       }
       case '--only-changed':
@@ -119,9 +123,12 @@ function sourceOf(e: PlanEntry, cwd: string): string {
   return `${file}:${(e.sourceRange?.start.line ?? 0) + 1}`;
 }
 
-/** The one-line summary used in text output and pull request comments. */
-export function planSummaryLine(counts: Record<PlanAction, number>): string {
-  return `${counts.create} to create, ${counts.update} to update, ${counts.prune} to prune, ${counts.unchanged} unchanged, ${counts.error} errors`;
+/** The one-line summary used in text output and pull request comments (shared with the editor; see plan-summary.ts). */
+export { planSummaryLine };
+
+/** The Markdown output: the same pull request summary as the editor's "GitOps: Copy Plan Summary", sources relative to `cwd`. */
+export function formatPlanMarkdownOutput(plan: PreviewResult, cwd = process.cwd()): string {
+  return formatPlanMarkdown(plan, { sourceLabel: (e) => sourceOf(e, cwd) || undefined, redact: (s) => redact(s) });
 }
 
 /** Renders a plan as text: summary, then each changed or failed entry with its diff, then unchanged ones in one line each. */
@@ -195,7 +202,9 @@ export async function runPreviewCommand(argv: string[], io: CliIo, service?: Pre
       exactUnchanged: args.exactUnchanged,
       signal,
     });
-    io.stdout(args.output === 'json' ? formatPlanJson(plan) : formatPlanText(plan, io.cwd));
+    io.stdout(
+      args.output === 'json' ? formatPlanJson(plan) : args.output === 'markdown' ? formatPlanMarkdownOutput(plan, io.cwd) : formatPlanText(plan, io.cwd),
+    );
     return exitCodeOf(plan.counts);
   } catch (e) {
     const message = e instanceof PreviewError ? e.message : `preview failed: ${(e as Error).message}`;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Finding } from '../findings.js';
 import { DEFAULT_MAX_BYTES } from '../manifests/parse-manifests.js';
-import { createDefaultEngine } from '../validation/validation-engine.js';
+import { createDefaultEngine, type ValidationEngine } from '../validation/validation-engine.js';
 import { EXIT, parseOptions, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { formatHuman, formatJson, formatSarif, summarize, type FileReport } from './validation-report.js';
 
@@ -29,6 +29,21 @@ interface ValidationJob {
   schemasDir?: string;
 }
 
+/** What a worker is started with: enough to load the schemas before the file list is known. */
+interface WorkerSetup {
+  kind: typeof WORKER_KIND;
+  maxBytes: number;
+  schemasDir?: string;
+}
+
+/** The work shared by the main thread and the workers: each claims the next file index from `next`. */
+interface SharedJob {
+  files: string[];
+  contextFiles: string[];
+  /** One Int32: the index of the next file to validate, shared by all threads. */
+  next: SharedArrayBuffer;
+}
+
 /** True for files other files' validation depends on: kustomizations, charts, CRDs. */
 function isContextFile(file: string, read: () => string): boolean {
   const base = path.basename(file);
@@ -36,36 +51,74 @@ function isContextFile(file: string, read: () => string): boolean {
   return read().includes('CustomResourceDefinition');
 }
 
-/** Validates files with one engine that first learns the context files. */
-export function validateFiles(job: ValidationJob): Map<string, Finding[]> {
-  const engine = createDefaultEngine({ schemasDir: job.schemasDir, limits: { maxBytes: job.maxBytes } });
+function engineFor(o: { maxBytes: number; schemasDir?: string }): ValidationEngine {
+  return createDefaultEngine({ schemasDir: o.schemasDir, limits: { maxBytes: o.maxBytes } });
+}
+
+/**
+ * Validates the files of a shared job with one engine that first learns the
+ * context files. Files are claimed one at a time from the shared counter, so
+ * a thread that started late or got big files simply validates fewer.
+ */
+function validateShared(engine: ValidationEngine, job: SharedJob): [string, Finding[]][] {
   for (const f of job.contextFiles) engine.updateWorkspaceFile(f, fs.readFileSync(f, 'utf8'));
-  const results = new Map<string, Finding[]>();
-  for (const f of job.files) {
-    results.set(f, engine.validate(f, fs.readFileSync(f, 'utf8')));
-    engine.releaseFile(f);
+  const next = new Int32Array(job.next);
+  const results: [string, Finding[]][] = [];
+  for (let i = Atomics.add(next, 0, 1); i < job.files.length; i = Atomics.add(next, 0, 1)) {
+    const f = job.files[i];
+    results.push([f, engine.validateOnce(f, fs.readFileSync(f, 'utf8'))]);
   }
   return results;
 }
 
-/** Splits the files over worker threads (round robin, so big folders spread out) and merges their results. */
-async function validateInWorkers(files: string[], job: Omit<ValidationJob, 'files'>, jobs: number): Promise<Map<string, Finding[]>> {
-  const shares: string[][] = Array.from({ length: Math.min(jobs, files.length) }, () => []);
-  files.forEach((f, i) => shares[i % shares.length].push(f));
-  const parts = await Promise.all(shares.map((share) => new Promise<[string, Finding[]][]>((resolve, reject) => {
-    const worker = new Worker(__filename, { workerData: { kind: WORKER_KIND, job: { ...job, files: share } } });
-    worker.once('message', (m: [string, Finding[]][]) => resolve(m));
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`validation worker exited with code ${code}`));
-    });
-  })));
-  return new Map(parts.flat());
+/** Validates files with one engine that first learns the context files. */
+export function validateFiles(job: ValidationJob): Map<string, Finding[]> {
+  const next = new SharedArrayBuffer(4);
+  return new Map(validateShared(engineFor(job), { files: job.files, contextFiles: job.contextFiles, next }));
 }
 
-// Inside a worker started by validateInWorkers: run the job and send the results back.
+/**
+ * Worker threads that load the bundle and the schemas as soon as they are
+ * started (while the main thread is still reading the files), then validate
+ * their claims of the job they are given.
+ */
+class ValidationWorkers {
+  private readonly workers: Worker[];
+  private readonly results: Promise<[string, Finding[]][]>[];
+
+  constructor(count: number, setup: Omit<WorkerSetup, 'kind'>) {
+    this.workers = Array.from({ length: count }, () => new Worker(__filename, { workerData: { ...setup, kind: WORKER_KIND } satisfies WorkerSetup }));
+    this.results = this.workers.map((worker) => new Promise<[string, Finding[]][]>((resolve, reject) => {
+      worker.once('message', (m: [string, Finding[]][]) => resolve(m));
+      worker.once('error', reject);
+      worker.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`validation worker exited with code ${code}`));
+      });
+    }));
+    // A worker that fails before it gets its job is reported by run(), not as an unhandled rejection.
+    for (const r of this.results) r.catch(() => undefined);
+  }
+
+  /** Hands the job to every worker, validates a share on this thread too, and merges all results. */
+  async run(job: Omit<ValidationJob, 'files'> & { files: string[] }): Promise<Map<string, Finding[]>> {
+    const shared: SharedJob = { files: job.files, contextFiles: job.contextFiles, next: new SharedArrayBuffer(4) };
+    for (const w of this.workers) w.postMessage(shared);
+    const own = validateShared(engineFor(job), shared);
+    const parts = await Promise.all(this.results);
+    return new Map([...own, ...parts.flat()]);
+  }
+
+  /** Stops workers that will not be given a job. */
+  stop(): void {
+    for (const w of this.workers) void w.terminate();
+  }
+}
+
+// Inside a worker started by ValidationWorkers: load the schemas now, then run the job when it arrives.
 if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kind === WORKER_KIND) {
-  parentPort.postMessage([...validateFiles((workerData as { job: ValidationJob }).job)]);
+  const port = parentPort;
+  const engine = engineFor(workerData as WorkerSetup);
+  port.once('message', (job: SharedJob) => port.postMessage(validateShared(engine, job)));
 }
 const YAML_FILE = /\.ya?ml$/i;
 
@@ -134,8 +187,8 @@ Options:
                           sarif: SARIF 2.1.0, for code scanning
       --schemas <dir>     use schemas from this folder instead of the bundled ones
       --max-file-size <kb>  skip files larger than this (default ${DEFAULT_MAX_BYTES / 1024})
-  -j, --jobs <n>          validate in n worker threads (default: cores, at most 4;
-                          used from ${PARALLEL_THRESHOLD} files on)
+  -j, --jobs <n>          validate in n threads: this one and n-1 workers (default:
+                          cores, at most 4; workers from ${PARALLEL_THRESHOLD} files on)
   -h, --help              show this help
 
 Exit codes: 0 no errors, 1 errors found, 2 usage or internal error.
@@ -172,6 +225,10 @@ Warnings and information (such as "not validated: no schema") do not fail.
       if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs must be a positive integer');
     }
 
+    // Workers start now, so loading their bundle and schemas overlaps with the first pass
+    // below; the main thread validates a share too, so `jobs` threads work in all.
+    const workers = jobs > 1 && files.length >= PARALLEL_THRESHOLD ? new ValidationWorkers(jobs - 1, { maxBytes, schemasDir }) : undefined;
+
     // First pass: find what classification depends on (kustomizations, charts, CRDs, also in
     // folders above the paths), so results do not depend on file order or on how files are
     // split between workers. Texts are not kept: reading twice costs less than holding a repo.
@@ -189,9 +246,13 @@ Warnings and information (such as "not validated: no schema") do not fail.
       if (isContextFile(f, () => fs.readFileSync(f, 'utf8'))) contextFiles.add(f);
     }
     const job = { contextFiles: [...contextFiles], maxBytes, schemasDir };
-    const results = jobs > 1 && toValidate.length >= PARALLEL_THRESHOLD
-      ? await validateInWorkers(toValidate, job, jobs)
-      : validateFiles({ ...job, files: toValidate });
+    let results: Map<string, Finding[]>;
+    if (workers && toValidate.length >= PARALLEL_THRESHOLD) {
+      results = await workers.run({ ...job, files: toValidate });
+    } else {
+      workers?.stop();
+      results = validateFiles({ ...job, files: toValidate });
+    }
     const reports: FileReport[] = files.map((f) => {
       const size = tooLarge.get(f);
       const findings: Finding[] = size !== undefined

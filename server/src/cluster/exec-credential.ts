@@ -18,8 +18,12 @@ export interface ExecApprovalRequest {
   /** The program, exactly as it will be started (no shell). */
   command: string;
   args: string[];
-  /** `exec` plugin or legacy `auth-provider`. */
-  kind: 'exec' | 'auth-provider';
+  /**
+   * `exec` plugin or legacy `auth-provider`; or `credential-files`: token or
+   * certificate files outside the usual folders sent to a remote server
+   * (then `command` is the server URL and `args` the files; see credential-files.ts).
+   */
+  kind: 'exec' | 'auth-provider' | 'credential-files';
 }
 
 /** Asks the user (or the CLI's --allow-exec flag) whether a command may run. */
@@ -87,6 +91,9 @@ export function runCredentialCommand(command: string, args: string[], opts: RunC
         env: { ...process.env, ...(opts.env ?? {}), ...(opts.execInfo ? { KUBERNETES_EXEC_INFO: opts.execInfo } : {}) },
         stdio: ['ignore', 'pipe', 'pipe'],
         windowsHide: true,
+        // Its own process group, so a timeout kills whatever the plugin started too
+        // (a helper left behind would keep the output pipes, and the server, busy).
+        detached: process.platform !== 'win32',
       });
     } catch (e) {
       reject(new ExecCredentialError('Failed', `Could not start credential command "${command}": ${(e as Error).message}`));
@@ -95,6 +102,17 @@ export function runCredentialCommand(command: string, args: string[], opts: RunC
     let stdout = '';
     let stderr = '';
     let done = false;
+    const killAll = () => {
+      try {
+        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      // A grandchild may still hold the pipes; stop reading them so nothing waits on it.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    };
     const finish = (err?: Error, out?: string) => {
       if (done) return;
       done = true;
@@ -104,11 +122,11 @@ export function runCredentialCommand(command: string, args: string[], opts: RunC
       else resolve(out ?? '');
     };
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killAll();
       finish(new ExecCredentialError('Timeout', `Credential command "${command}" did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped.`));
     }, timeoutMs);
     const onAbort = () => {
-      child.kill('SIGKILL');
+      killAll();
       finish(new ExecCredentialError('Failed', `Credential command "${command}" was cancelled.`));
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });

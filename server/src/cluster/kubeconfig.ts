@@ -18,6 +18,7 @@ import {
   runAuthProviderCommand,
   runExecPlugin,
 } from './exec-credential.js';
+import { consentToCredentialFiles } from './credential-files.js';
 
 /** One context, fully resolved: where the server is and how to authenticate. Holds no secret that isn't already in the kubeconfig. */
 export interface ResolvedContext {
@@ -194,6 +195,8 @@ export interface CredentialOptions {
  * it expires or the server rejects it.
  */
 export async function transportOptionsFor(rc: ResolvedContext, creds: CredentialOptions): Promise<TransportOptions> {
+  // Credential files outside the usual folders, sent to a remote server, need the user's consent first.
+  await consentToCredentialFiles(rc, creds);
   const base: TransportOptions = {
     server: rc.server,
     ca: rc.ca,

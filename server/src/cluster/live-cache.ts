@@ -34,6 +34,13 @@ export interface LiveCacheOptions {
   maxBackoffMs?: number;
   /** Server-side watch timeout; the cache re-watches from the last resourceVersion when it ends. */
   watchTimeoutSeconds?: number;
+  /**
+   * A watch with no event for this long counts as disconnected (drift becomes
+   * "unknown" and the scope relists). kube-apiserver sends a bookmark about
+   * every minute on a healthy watch, so the default is 90 s; before, a silent
+   * connection was trusted for the whole watch timeout plus a minute (6 min).
+   */
+  watchIdleTimeoutMs?: number;
 }
 
 /** The key of a scope. */
@@ -72,7 +79,7 @@ export class LiveCache {
     private readonly client: ClusterClient,
     opts: LiveCacheOptions = {},
   ) {
-    this.opts = { initialBackoffMs: 500, maxBackoffMs: 30_000, watchTimeoutSeconds: 300, ...opts };
+    this.opts = { initialBackoffMs: 500, maxBackoffMs: 30_000, watchTimeoutSeconds: 300, watchIdleTimeoutMs: 90_000, ...opts };
   }
 
   /** Subscribes to sync, object change and state events. Returns an unsubscribe function. */
@@ -206,6 +213,7 @@ export class LiveCache {
           },
           signal,
           this.opts.watchTimeoutSeconds,
+          this.opts.watchIdleTimeoutMs,
         );
         // The server ended the watch (timeoutSeconds, or a dropped connection): watch again from rv.
         // A watch that ends at once without events (a proxy dropping us) backs off, so it can't spin.
@@ -226,10 +234,19 @@ export class LiveCache {
           continue;
         }
         if (err.status === 403) {
-          this.opts.log?.(`No access to ${what}: ${err.message}`);
+          if (r.state.kind !== 'no-access') this.opts.log?.(`No access to ${what}: ${err.message}`);
           this.setState(r, { kind: 'no-access', reason: `cannot list ${gvk.kind}${namespace ? ` in namespace ${namespace}` : ''} (403 Forbidden)` });
           r.objects.clear();
-          return;
+          // Keep trying, slowly: a 403 is not always final (an API server that just
+          // restarted answers 403 until its RBAC caches are loaded; a role may be granted later).
+          try {
+            await sleep(backoff, signal);
+          } catch {
+            return;
+          }
+          backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+          rv = '';
+          continue;
         }
         if (err.status === 404 && (err.reason === 'NotServed' || err.reason === 'NotFound') && !rv) {
           this.setState(r, { kind: 'not-served', reason: `the cluster does not serve ${apiVersionOf(gvk)} ${gvk.kind}` });

@@ -534,6 +534,8 @@ export class ClusterClient {
     onEvent: (event: WatchEvent) => void,
     signal?: AbortSignal,
     timeoutSeconds = 300,
+    /** A watch that sends nothing for this long is treated as a disconnect. Default: timeoutSeconds + 60 s. */
+    idleTimeoutMs?: number,
   ): Promise<void> {
     const base = await this.pathFor(gvk, namespace, undefined, { signal });
     const q = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) });
@@ -551,7 +553,7 @@ export class ClusterClient {
         onEvent(ev);
       },
       signal,
-      (timeoutSeconds + 60) * 1000,
+      idleTimeoutMs ?? (timeoutSeconds + 60) * 1000,
     );
   }
 

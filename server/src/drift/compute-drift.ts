@@ -32,6 +32,8 @@ export interface DesiredDocument {
 export type LiveLookup =
   | { state: 'present'; object: KubeObject; managedFields?: ManagedFieldsEntry[] }
   | { state: 'missing'; reason?: string }
+  /** The cluster has no resource for the apiVersion/kind (misspelled kind, CRD not installed): drift is not checked. */
+  | { state: 'not-served' }
   | { state: 'no-access'; reason: string }
   | { state: 'unknown'; reason: string; transient?: boolean };
 
@@ -99,6 +101,10 @@ export interface DriftInput {
   ignore?: readonly IgnoreRule[];
   /** Time zone for `at HH:MM` in messages (default UTC). */
   timeZone?: string;
+  /** Compute only these document indices (incremental updates; see {@link mergeDriftReports}). */
+  only?: ReadonlySet<number>;
+  /** A mapper for `text`, reused across calls on the same text. */
+  mapper?: OffsetMapper;
 }
 
 /** Converts offsets to LSP positions (UTF-16, which is what JS string indices are). */
@@ -206,9 +212,10 @@ interface WalkCtx {
  * them); kustomization.yaml and Helm templates are not objects.
  */
 export function computeDrift(input: DriftInput): DriftReport {
-  const mapper = new OffsetMapper(input.text);
+  const mapper = input.mapper ?? new OffsetMapper(input.text);
   const report: DriftReport = { findings: [], fields: [], objects: [] };
   input.documents.forEach((doc, docIndex) => {
+    if (input.only && !input.only.has(docIndex)) return;
     const v = doc.value as Record<string, unknown> | undefined;
     const apiVersion = doc.apiVersion ?? (v?.apiVersion as string | undefined);
     const kind = doc.kind ?? (v?.kind as string | undefined);
@@ -235,6 +242,20 @@ export function computeDrift(input: DriftInput): DriftReport {
         source: DRIFT_SOURCE,
         message: `${what} is declared here but missing from the cluster${live.reason ? ` (${live.reason})` : ''}. Check the agent's reconcile status, or remove it from the repo if it was deleted on purpose.`,
         data: { kind: 'missing', docIndex },
+      });
+      return;
+    }
+    if (live.state === 'not-served') {
+      // A kind the cluster does not serve is a question about the manifest (or a missing CRD), not drift.
+      const gvk = `${apiVersion}/${kind}`;
+      entry.reason = `the cluster does not serve ${gvk}`;
+      report.findings.push({
+        range: kindRange,
+        severity: 'information',
+        code: 'drift-not-served',
+        source: DRIFT_SOURCE,
+        message: `Drift not checked: the cluster does not serve ${gvk}. Check the kind and apiVersion, or install its CRD.`,
+        data: { kind: 'not-served', docIndex },
       });
       return;
     }
@@ -308,13 +329,13 @@ function schemaPath(path: ReadonlyArray<string | number>): string[] {
 }
 
 /** Records a compared leaf (or atomic value) and, when it drifted, emits the finding. */
-function record(ctx: WalkCtx, yamlPath: Array<string | number>, fieldPath: FieldPathSegment[], desired: unknown, live: unknown, liveAbsent: boolean, equal: boolean, masked = false): void {
+function record(ctx: WalkCtx, yamlPath: Array<string | number>, fieldPath: FieldPathSegment[], desired: unknown, live: unknown, liveAbsent: boolean, equal: boolean, masked = false, alsoOwnedAt?: FieldPathSegment[]): void {
   const nodes = nodeAtPath(ctx.doc.document, yamlPath);
   const off = ctx.doc.offset ?? 0;
   const range = nodeRange(ctx.mapper, nodes?.value, off) ?? nodeRange(ctx.mapper, nodes?.key, off);
   if (!range) return;
   const pointer = pointerOf(yamlPath);
-  const owners = ownersOf(ctx.managedFields, fieldPath);
+  const owners = alsoOwnedAt ? [...ownersOf(ctx.managedFields, fieldPath), ...ownersOf(ctx.managedFields, alsoOwnedAt)].sort((a, b) => (b.time ?? '').localeCompare(a.time ?? '')) : ownersOf(ctx.managedFields, fieldPath);
   const owner = owners[0];
   const rule = ignoringRule(ctx.rules, pointer, owners.map((o) => o.manager));
   const status: FieldStatus = equal ? 'same' : rule ? 'ignored' : 'drift';
@@ -351,7 +372,10 @@ function compareSecretData(ctx: WalkCtx, field: 'data' | 'stringData', dv: unkno
   for (const [k, raw] of Object.entries(dv as Record<string, unknown>)) {
     const desired = secretDigest(field === 'data' ? (typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('utf8') : '') : raw == null ? '' : String(raw));
     const live = ctx.liveSecret?.get(k);
-    record(ctx, [field, k], [{ key: 'data' }, { key: k }], desired, live, live === undefined, live !== undefined && live === desired, true);
+    // The manager is not secret, so the message keeps it. An apply of stringData is recorded under
+    // f:stringData and a later edit of the same key under f:data: the latest of both owns the value.
+    const other = field === 'data' ? 'stringData' : 'data';
+    record(ctx, [field, k], [{ key: field }, { key: k }], desired, live, live === undefined, live !== undefined && live === desired, true, [{ key: other }, { key: k }]);
   }
 }
 
@@ -406,4 +430,27 @@ function walk(ctx: WalkCtx, d: unknown, l: unknown, yamlPath: Array<string | num
     return;
   }
   record(ctx, yamlPath, fieldPath, d, l, !liveHas || l === undefined, scalarsEqual(d, l, sp));
+}
+
+function docIndexOf(f: Finding): number | undefined {
+  const d = f.data as { docIndex?: number } | undefined;
+  return typeof d?.docIndex === 'number' ? d.docIndex : undefined;
+}
+
+function byRange(a: { range: Range }, b: { range: Range }): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
+}
+
+/**
+ * Replaces the entries of the documents in `only` in `previous` with those
+ * of `partial` (computed with the same `only`), so one watch event costs one
+ * document, not the whole file. Findings stay in document order.
+ */
+export function mergeDriftReports(previous: DriftReport, partial: DriftReport, only: ReadonlySet<number>): DriftReport {
+  const keep = <T>(xs: T[], idx: (x: T) => number | undefined) => xs.filter((x) => !only.has(idx(x) ?? -1));
+  return {
+    findings: [...keep(previous.findings, docIndexOf), ...partial.findings].sort(byRange),
+    fields: [...keep(previous.fields, (f) => f.docIndex), ...partial.fields],
+    objects: [...keep(previous.objects, (o) => o.docIndex), ...partial.objects].sort((a, b) => a.docIndex - b.docIndex),
+  };
 }

@@ -1,15 +1,28 @@
 /**
  * The desired documents of a manifest file, for drift: the validator's
  * parseManifests (same limits against hostile input, same document split),
- * keeping only plain objects that parsed cleanly. Helm templates and
- * documents with syntax errors are not compared.
+ * keeping only plain objects that parsed cleanly. With the file's path (and
+ * the workspace's kustomizations and charts in a WorkspaceIndex) it also
+ * uses the validator's classification, so kustomize patches, kustomization
+ * files, Helm templates, values files and generator inputs are never
+ * compared with the cluster as if they were whole objects.
  */
 import { parseManifests } from '../manifests/parse-manifests.js';
+import { classifyDocument, isHelmTemplate, type WorkspaceIndex } from '../manifests/classify-document.js';
 import type { DesiredDocument } from './compute-drift.js';
 
-/** Parses `text` and returns the documents drift can compare. */
-export function desiredDocuments(text: string): DesiredDocument[] {
+/** Where a file lies, for {@link desiredDocuments} to classify its documents like validation does. */
+export interface DesiredDocumentsContext {
+  /** The file's path (absolute, or relative to the same root as the paths given to the index). */
+  filePath: string;
+  /** The workspace's kustomizations and Helm charts; without it only file-name rules apply. */
+  index?: WorkspaceIndex;
+}
+
+/** Parses `text` and returns the documents drift can compare: only Kubernetes objects when `where` is given. */
+export function desiredDocuments(text: string, where?: DesiredDocumentsContext): DesiredDocument[] {
   if (/\{\{/.test(text)) return [];
+  if (where && isHelmTemplate(where.filePath, text, where.index)) return [];
   let parsed;
   try {
     parsed = parseManifests(text);
@@ -18,5 +31,6 @@ export function desiredDocuments(text: string): DesiredDocument[] {
   }
   return parsed.documents
     .filter((d) => d.document.errors.length === 0 && d.value && typeof d.value === 'object' && !Array.isArray(d.value))
+    .filter((d) => !where || classifyDocument(where.filePath, d, where.index, text) === 'kubernetes-object')
     .map((d) => ({ document: d.document, value: d.value, apiVersion: d.apiVersion, kind: d.kind, name: d.name, namespace: d.namespace, offset: d.offset }));
 }

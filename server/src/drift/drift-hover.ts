@@ -70,7 +70,7 @@ export function driftHover(report: DriftReport, pos: Position): { markdown: stri
   if (!o || !(contains(o.anchorRange, pos) || pos.line === o.range.start.line)) return undefined;
   const head = `**${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}**`;
   if (o.state !== 'present' || !o.live) {
-    const what = o.state === 'missing' ? 'missing from the cluster' : o.state === 'no-access' ? `no access (${o.reason})` : `unknown (${o.reason})`;
+    const what = o.state === 'missing' ? 'missing from the cluster' : o.state === 'not-served' ? `not checked (${o.reason})` : o.state === 'no-access' ? `no access (${o.reason})` : `unknown (${o.reason})`;
     return { markdown: `${head} — ${what}`, range: o.anchorRange };
   }
   const drifted = report.fields.filter((x) => x.docIndex === o.docIndex && x.status === 'drift').length;

@@ -2,7 +2,7 @@
  * The drift service: the stateful glue between open manifest files, their
  * bindings, one live cache per cluster context and the pure drift engine.
  * The LSP wiring (server/src/lsp) creates one, feeds it document texts, and
- * publishes what it emits; see docs/wiring-drift.md. No `vscode` or LSP
+ * publishes what it emits; see ARCHITECTURE.md, "Wiring notes". No `vscode` or LSP
  * import here, so the CLI and tests use it as is.
  */
 import * as path from 'node:path';
@@ -16,8 +16,9 @@ import type { ApproveExec } from '../cluster/exec-credential.js';
 import { LiveCache, scopeKey, type WatchScope } from '../cluster/live-cache.js';
 import { agentSourcesOf, deployStatus, resolveBinding, type AgentSource, type Binding, type BindingRule, type DeployStatus } from '../cluster/bindings.js';
 import { redact } from '../secrets/mask-secrets.js';
-import { computeDrift, type DesiredDocument, type DriftReport, type LiveLookup } from './compute-drift.js';
+import { computeDrift, mergeDriftReports, OffsetMapper, type DesiredDocument, type DriftReport, type LiveLookup } from './compute-drift.js';
 import { desiredDocuments } from './desired-documents.js';
+import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { driftHover, driftQuickFixes, type DriftQuickFix } from './drift-hover.js';
 import { rulesFromSetting, type IgnoreRule } from './ignore-rules.js';
 
@@ -43,14 +44,28 @@ export interface DriftServiceOptions {
   log?: (message: string) => void;
   /** Merge keys from the schema registry (SchemaRegistry.listMapKeys). */
   listMapKeys?: (apiVersion: string, kind: string, path: Array<string | number>) => string[] | undefined;
-  /** Called once per connected context with its OpenAPI v3 documents, for SchemaRegistry.setClusterSchemas. */
-  onClusterSchemas?: (context: string, docs: unknown[]) => void;
+  /**
+   * Called once per connected context with its OpenAPI v3 documents, for
+   * SchemaRegistry.setClusterSchemas; `info` has the server (for the on-disk
+   * cache key), its version and the documents keyed by group-version path.
+   */
+  onClusterSchemas?: (context: string, docs: unknown[], info: ClusterSchemaInfo) => void;
   /** Environment for KUBECONFIG (tests). */
   env?: NodeJS.ProcessEnv;
   /** Time zone for "at HH:MM" in messages. Default UTC. */
   timeZone?: string;
   /** User-Agent sent to the API server (appears in its audit log). Default `gitops-lens/drift`. */
   userAgent?: string;
+}
+
+/** What {@link DriftServiceOptions.onClusterSchemas} receives besides the documents. */
+export interface ClusterSchemaInfo {
+  /** The API server URL of the context (a cache key; not a credential). */
+  server?: string;
+  /** `GET /version` gitVersion. */
+  kubernetesVersion?: string;
+  /** The documents keyed by group-version path (`apis/apps/v1`). */
+  documents: Record<string, unknown>;
 }
 
 /** Connection state of one context, with what the status bar shows. */
@@ -89,6 +104,9 @@ interface OpenDoc {
   report?: DriftReport;
   lastPublished?: string;
   settings: DriftSettings;
+  mapper?: OffsetMapper;
+  /** Documents touched by watch events since the last recomputation; undefined = all. */
+  dirty?: Set<number>;
 }
 
 type FindingsListener = (uri: string, findings: Finding[]) => void;
@@ -113,11 +131,16 @@ export class DriftService {
   private readonly docs = new Map<string, OpenDoc>();
   private readonly connections = new Map<string, Connection>();
   private readonly agentsByFile = new Map<string, AgentSource[]>();
+  /** Kustomizations and Helm charts of the workspace, so patches and chart files are not compared as objects. */
+  private readonly index = new WorkspaceIndex();
+  private reclassifyScheduled = false;
   private readonly findingsListeners = new Set<FindingsListener>();
   private readonly stateListeners = new Set<StateListener>();
   private kubeconfig: { key: string; kc: LoadedKubeconfig } | undefined;
   private disposed = false;
   private pending = new Set<string>();
+  /** Files needing a full recomputation (state change, relist) rather than per-document updates. */
+  private pendingFull = new Set<string>();
   private flushScheduled = false;
 
   private trusted: boolean;
@@ -155,9 +178,35 @@ export class DriftService {
 
   /**
    * Records Flux Kustomizations / Argo CD Applications of a workspace file
-   * (open or not) for binding discovery. Pass undefined when it is deleted.
+   * (open or not) for binding discovery, and kustomization / Chart.yaml
+   * files for the document classification (patches and chart files are not
+   * objects). Pass undefined when it is deleted.
    */
   updateWorkspaceFile(uri: string, text: string | undefined): void {
+    if (this.indexFile(uri, text)) this.scheduleReclassify(uri);
+    this.recordAgents(uri, text);
+  }
+
+  /** Kustomization and Chart.yaml files, for the document classification; true when a classification may have changed. */
+  private indexFile(uri: string, text: string | undefined): boolean {
+    const p = uriToPath(uri);
+    if (!isKustomizationFile(p) && !/^Chart\.ya?ml$/.test(path.basename(p))) return false;
+    const before = this.index.generation;
+    this.index.updateFile(p, text);
+    return this.index.generation !== before;
+  }
+
+  /** A kustomization or chart changed: open files may hold patches or chart files that weren't known as such (or the reverse). */
+  private scheduleReclassify(except: string): void {
+    if (this.reclassifyScheduled || ![...this.docs.keys()].some((u) => u !== except)) return;
+    this.reclassifyScheduled = true;
+    setImmediate(() => {
+      this.reclassifyScheduled = false;
+      for (const d of [...this.docs.values()]) if (d.uri !== except) void this.setDocuments(d.uri, d.text);
+    });
+  }
+
+  private recordAgents(uri: string, text: string | undefined): void {
     if (text === undefined) {
       this.agentsByFile.delete(uri);
       return;
@@ -184,14 +233,15 @@ export class DriftService {
   /** Opens or updates a file; drift findings follow through onFindings. */
   async setDocuments(uri: string, text: string): Promise<void> {
     if (this.disposed) return;
-    this.updateWorkspaceFile(uri, text);
+    if (this.indexFile(uri, text)) this.scheduleReclassify(uri);
+    this.recordAgents(uri, text);
     const settings = await this.opts.settings(uri);
     if (!settings.drift?.enable) {
       this.docs.delete(uri);
       this.publish(uri, []);
       return;
     }
-    const docs = desiredDocuments(text);
+    const docs = desiredDocuments(text, { filePath: uriToPath(uri), index: this.index });
     const binding = this.bindingOf(uri, settings);
     if (!this.trusted) {
       // Restricted Mode: no cluster access at all, so no drift findings either.
@@ -325,7 +375,7 @@ export class DriftService {
         }
         conn.state = { kind: 'connected', serverVersion: version };
         conn.cache = new LiveCache(conn.client, { log: (m) => this.log(`[${context}] ${m}`) });
-        conn.cache.onChange((e) => this.onCacheEvent(conn, e.scope, e.type));
+        conn.cache.onChange((e) => this.onCacheEvent(conn, e.scope, e.type, e.object));
         this.log(`Connected to context "${context}" (${rc.server}, ${version}).`);
         void this.fetchClusterSchemas(conn, []);
       } catch (e) {
@@ -361,7 +411,8 @@ export class DriftService {
         try {
           const docs = await client.openapiV3();
           conn.openapiPaths = new Set(Object.keys(docs));
-          this.opts.onClusterSchemas?.(conn.context, Object.values(docs));
+          const version = conn.state.kind === 'connected' ? conn.state.serverVersion : undefined;
+          this.opts.onClusterSchemas?.(conn.context, Object.values(docs), { server: conn.server, kubernetesVersion: version, documents: docs });
         } catch (e) {
           this.log(`Cluster schemas of "${conn.context}" unavailable: ${(e as Error).message}`);
           return;
@@ -400,7 +451,9 @@ export class DriftService {
   }
 
   private async ensureKinds(conn: Connection, docs: DesiredDocument[]): Promise<void> {
-    if (!conn.client) return;
+    // After a failed connect the client exists but the server is unreachable or stalled;
+    // discovery would only hold back the "drift unknown" report by another request timeout.
+    if (!conn.client || conn.state.kind !== 'connected') return;
     const wanted = new Map<string, GroupVersionKind>();
     for (const d of docs) if (d.apiVersion && d.kind) wanted.set(`${d.apiVersion}|${d.kind}`, gvkOf(d.apiVersion, d.kind));
     await Promise.all(
@@ -440,11 +493,26 @@ export class DriftService {
     conn.cache.setScopes([...scopes.values()]);
   }
 
-  private onCacheEvent(conn: Connection, scope: WatchScope, type: string): void {
+  private onCacheEvent(conn: Connection, scope: WatchScope, type: string, object?: KubeObject): void {
     const key = scopeKey(scope);
     for (const d of this.docs.values()) {
       if (d.contextName !== conn.context) continue;
-      if (d.docs.some((x) => this.scopeOf(conn, x, d.namespace, forcedNamespace(d.binding)) && scopeKey(this.scopeOf(conn, x, d.namespace, forcedNamespace(d.binding))!) === key)) this.pending.add(d.uri);
+      const forced = forcedNamespace(d.binding);
+      const hits: number[] = [];
+      d.docs.forEach((x, i) => {
+        const s = this.scopeOf(conn, x, d.namespace, forced);
+        // A change event names one object: only the documents declaring it need recomputing.
+        if (s && scopeKey(s) === key && (type !== 'change' || !object || x.name === object.metadata.name)) hits.push(i);
+      });
+      if (!hits.length) continue;
+      this.pending.add(d.uri);
+      if (type === 'change' && object && d.report) {
+        if (d.dirty) for (const i of hits) d.dirty.add(i);
+        else if (!this.pendingFull.has(d.uri)) d.dirty = new Set(hits);
+      } else {
+        this.pendingFull.add(d.uri);
+        d.dirty = undefined;
+      }
     }
     if (type === 'state') this.emitState(conn);
     this.scheduleFlush();
@@ -458,9 +526,13 @@ export class DriftService {
       this.flushScheduled = false;
       const uris = [...this.pending];
       this.pending.clear();
+      this.pendingFull.clear();
       for (const u of uris) {
         const d = this.docs.get(u);
-        if (d) this.recompute(d);
+        if (!d) continue;
+        const only = d.dirty;
+        d.dirty = undefined;
+        this.recompute(d, only);
       }
     });
   }
@@ -478,12 +550,12 @@ export class DriftService {
       const k = `${doc.apiVersion}|${doc.kind}`;
       if (!conn.kinds.has(k)) return { state: 'unknown', reason: 'discovering the kind…', transient: true };
       const info = conn.kinds.get(k);
-      if (info === null) return { state: 'missing', reason: `the cluster does not serve ${doc.apiVersion} ${doc.kind}; is its CRD installed?` };
+      if (info === null) return { state: 'not-served' };
       const scope = this.scopeOf(conn, doc, d.namespace, forcedNamespace(d.binding))!;
       const ss = conn.cache.scopeState(scope);
       if (!ss || ss.kind === 'syncing') return { state: 'unknown', reason: 'loading live objects…', transient: true };
       if (ss.kind === 'no-access') return { state: 'no-access', reason: ss.reason };
-      if (ss.kind === 'not-served') return { state: 'missing', reason: ss.reason };
+      if (ss.kind === 'not-served') return { state: 'not-served' };
       if (ss.kind === 'error') return { state: 'unknown', reason: `disconnected from the cluster (${ss.reason}); drift will update when the connection is back.` };
       if (st.kind !== 'connected' && st.kind !== 'connecting') return { state: 'unknown', reason: 'disconnected from the cluster.' };
       const live = conn.cache.get(scope.gvk, scope.namespace, doc.name ?? '');
@@ -494,8 +566,10 @@ export class DriftService {
     };
   }
 
-  private recompute(d: OpenDoc): void {
-    if (this.disposed || !this.docs.has(d.uri)) return;
+  private recompute(d: OpenDoc, only?: ReadonlySet<number>): void {
+    if (this.disposed || this.docs.get(d.uri) !== d) return;
+    if (only && !d.report) only = undefined;
+    d.mapper ??= new OffsetMapper(d.text);
     const conn = this.connections.get(d.contextName);
     const ignore: IgnoreRule[] = [...rulesFromSetting(d.settings.ignoreDifferences ?? []), ...(d.binding.agent?.ignore ?? [])];
     let report: DriftReport;
@@ -509,7 +583,10 @@ export class DriftService {
         listMapKeys: this.opts.listMapKeys,
         ignore,
         timeZone: this.opts.timeZone,
+        only,
+        mapper: d.mapper,
       });
+      if (only && d.report) report = mergeDriftReports(d.report, report, only);
     } catch (e) {
       this.log(`Drift computation failed for ${d.uri}: ${(e as Error).message}`);
       return;
@@ -540,7 +617,7 @@ export class DriftService {
           conn.managed.set(mk, { rv: obj?.metadata.resourceVersion ?? rv, fields: obj?.metadata.managedFields });
           // The fetched object may be newer than the cache; the watch will catch up and recompute again.
           const cur = this.docs.get(d.uri);
-          if (cur) this.recompute(cur);
+          if (cur) this.recompute(cur, cur === d ? new Set([i]) : undefined);
         })
         .catch((e) => {
           conn.managed.set(mk, { rv, fields: undefined });

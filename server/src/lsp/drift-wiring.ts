@@ -6,9 +6,10 @@
  * workspace never loads, let alone runs, any cluster code, and a server on an
  * older Node still validates.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { CodeActionKind, type CodeAction } from 'vscode-languageserver/node';
-import type { DriftService } from '../drift/drift-service.js';
+import type { ContextStatus, DriftService } from '../drift/drift-service.js';
+import { ClusterSchemaCache, defaultClusterSchemaCacheDir } from '../schemas/cluster-schema-cache.js';
 import { findingToDiagnostic } from './finding-conversion.js';
 import {
   ActiveDocumentNotification,
@@ -16,12 +17,15 @@ import {
   DRIFT_SOURCE,
   type BindingInfo,
   type ConnectionStatusParams,
+  type SchemaSource,
 } from './protocol.js';
 import type { ServerContext } from './server-context.js';
 import { uriToPath } from './uri-path.js';
 
 /** Files drift indexes for binding discovery (Flux Kustomizations, Argo CD Applications). */
 const AGENT_FILE = /kustomize\.toolkit\.fluxcd\.io|argoproj\.io/;
+/** Files drift indexes to classify documents like validation does (kustomize patches, Helm charts). */
+const CLASSIFYING_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization|Chart\.ya?ml)$/;
 
 /** Wires drift into the server; returns a disposer for shutdown. */
 export function installDrift(ctx: ServerContext): () => void {
@@ -29,7 +33,10 @@ export function installDrift(ctx: ServerContext): () => void {
   let loading: Promise<DriftService | undefined> | undefined;
   let activeUri: string | null = null;
   const agentFiles = new Map<string, string | undefined>();
-  const clusterSchemaContexts = new Set<string>();
+  /** Which cluster schemas validation uses per context: fetched live, or loaded from the on-disk cache. */
+  const schemaSources = new Map<string, SchemaSource>();
+  // The editor's global storage folder when the client passed one; else the user cache folder (CLI, other editors).
+  const schemaCache = new ClusterSchemaCache(ctx.storagePath ? join(ctx.storagePath, 'cluster-schemas') : defaultClusterSchemaCacheDir());
   const open = new Set<string>();
 
   const load = (): Promise<DriftService | undefined> =>
@@ -51,10 +58,19 @@ export function installDrift(ctx: ServerContext): () => void {
           ...(ctx.schemas
             ? {
                 listMapKeys: (apiVersion: string, kind: string, p: Array<string | number>) => ctx.schemas!.listMapKeys(apiVersion, kind, p),
-                onClusterSchemas: (context: string, docs: unknown[]) => {
+                onClusterSchemas: (context: string, docs: unknown[], info?: { server?: string; kubernetesVersion?: string; documents: Record<string, unknown> }) => {
                   ctx.schemas!.setClusterSchemas(`cluster:${context}`, docs);
-                  clusterSchemaContexts.add(context);
+                  const cachedAt = new Date().toISOString();
+                  schemaSources.set(context, { kind: 'cluster', context, ...(info?.kubernetesVersion ? { kubernetesVersion: info.kubernetesVersion } : {}) });
                   ctx.log.info(`Validation now uses the OpenAPI schemas of context ${context}.`);
+                  // Persisted so validation keeps this cluster's schemas when it is unreachable later.
+                  if (info?.server) {
+                    try {
+                      schemaCache.write(info.server, { context, kubernetesVersion: info.kubernetesVersion, cachedAt, documents: info.documents });
+                    } catch (err) {
+                      ctx.log.warn(`Could not cache the schemas of context ${context} in ${schemaCache.dir}: ${err instanceof Error ? err.message : String(err)}`);
+                    }
+                  }
                   ctx.validation.revalidateAll();
                   void publishStatus();
                 },
@@ -67,7 +83,10 @@ export function installDrift(ctx: ServerContext): () => void {
           // A file closed meanwhile must not get drift diagnostics back.
           if (open.has(uri) || findings.length === 0) ctx.diagnostics.set(uri, DRIFT_SOURCE, findings.map(findingToDiagnostic));
         });
-        s.onConnectionState(() => void publishStatus());
+        s.onConnectionState((status) => {
+          loadCachedSchemas(status);
+          void publishStatus();
+        });
         service = s;
         return s;
       } catch (err) {
@@ -89,7 +108,7 @@ export function installDrift(ctx: ServerContext): () => void {
     ctx.diagnostics.set(e.document.uri, DRIFT_SOURCE, []);
   });
   ctx.workspace.onWorkspaceFile((uri, text) => {
-    const relevant = text !== undefined && AGENT_FILE.test(text);
+    const relevant = text !== undefined && (AGENT_FILE.test(text) || CLASSIFYING_FILE.test(uri));
     if (service) service.updateWorkspaceFile(uri, relevant ? text : undefined);
     else if (relevant) agentFiles.set(uri, text);
     else agentFiles.delete(uri);
@@ -130,6 +149,29 @@ export function installDrift(ctx: ServerContext): () => void {
     void publishStatus();
   });
 
+  /**
+   * Until a context's schemas have been fetched live (unreachable, unauthorized,
+   * still connecting), validation uses the copy cached on disk by an earlier
+   * connection to the same context and server, if any. Trusted folders only:
+   * the drift service, which reports these states, runs only there.
+   */
+  function loadCachedSchemas(status: ContextStatus): void {
+    if (!ctx.schemas || !ctx.cluster.isTrusted || !status.context || !status.server || schemaSources.has(status.context)) return;
+    const entry = schemaCache.read(status.context, status.server);
+    if (!entry) return;
+    const docs = Object.values(entry.documents);
+    if (!docs.length) return;
+    ctx.schemas.setClusterSchemas(`cluster:${status.context}`, docs);
+    schemaSources.set(status.context, {
+      kind: 'cluster-cache',
+      context: status.context,
+      cachedAt: entry.cachedAt,
+      ...(entry.kubernetesVersion ? { kubernetesVersion: entry.kubernetesVersion } : {}),
+    });
+    ctx.log.info(`Validation uses the cached OpenAPI schemas of context ${status.context} (fetched ${entry.cachedAt}) until the cluster is reachable.`);
+    ctx.validation.revalidateAll();
+  }
+
   /** Sends the status of the active file's binding; the gate replaces it while untrusted. */
   async function publishStatus(): Promise<void> {
     if (!ctx.cluster.isTrusted) return;
@@ -143,7 +185,7 @@ export function installDrift(ctx: ServerContext): () => void {
       const status = s.connectionState(uri);
       const params: ConnectionStatusParams = {
         state: status.state,
-        schemaSource: clusterSchemaContexts.has(status.context) ? { kind: 'cluster', context: status.context } : { kind: 'bundled' },
+        schemaSource: schemaSources.get(status.context) ?? { kind: 'bundled' },
         ...(status.noAccess.length ? { noAccess: status.noAccess } : {}),
       };
       if (uri) {

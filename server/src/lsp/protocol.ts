@@ -33,6 +33,12 @@ export interface GitOpsInitializationOptions {
    * disabled unless this is `true`, so an old or foreign client never enables them by accident.
    */
   trusted: boolean;
+  /**
+   * A folder the server may write caches to (VS Code: the extension's
+   * `globalStorageUri`). Cluster OpenAPI schemas are cached under it; without
+   * it the server uses `${XDG_CACHE_HOME:-~/.cache}/gitops-lens/cluster-schemas`.
+   */
+  globalStoragePath?: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -206,6 +212,8 @@ export interface Plan {
   counts: Record<PlanAction, number>;
   /** When the plan was computed (ISO 8601). */
   createdAt?: string;
+  /** The kubeconfig context the plan was computed against; the plan view and its summary name it. */
+  context?: string;
   /** What was not previewed and why (Helm charts, prune candidates that could not be listed, unset postBuild variables). */
   notes?: string[];
 }

@@ -45,6 +45,8 @@ export interface ServerContext {
   workspaceFolders: () => string[];
   /** The validation engine's schema registry, when it exposes one (for cluster schemas and list-map keys). */
   schemas?: SchemaRegistryPort;
+  /** The client's storage folder for this extension (`initializationOptions.globalStoragePath`), e.g. for cached cluster schemas. */
+  storagePath?: string;
 }
 
 /** What features use of the schema registry. */

@@ -14,6 +14,7 @@ import {
   createConnection,
   type InitializeResult,
 } from 'vscode-languageserver/node';
+import { isAbsolute } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createDefaultEngine } from '../validation/validation-engine.js';
 import { ClusterGate } from './cluster-gate.js';
@@ -123,6 +124,7 @@ connection.onInitialize((params): InitializeResult => {
     workspace: scanner,
     workspaceFolders: () => workspaceFolders,
     ...(schemaRegistryOf(engine) ? { schemas: schemaRegistryOf(engine)! } : {}),
+    ...(typeof options?.globalStoragePath === 'string' && isAbsolute(options.globalStoragePath) ? { storagePath: options.globalStoragePath } : {}),
   };
   installFeatures(context);
   return {

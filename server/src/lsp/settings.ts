@@ -36,8 +36,6 @@ export interface GitOpsLensSettings {
   bindings: BindingSetting[];
   validation: {
     enable: boolean;
-    /** e.g. `1.34`; empty means the bundled schemas' version (or the bound cluster's). */
-    kubernetesVersion: string;
     /** Delay between the last keystroke and validation. */
     debounceMs: number;
   };
@@ -65,7 +63,7 @@ export const DEFAULT_SETTINGS: GitOpsLensSettings = {
   kubeconfig: '',
   context: '',
   bindings: [],
-  validation: { enable: true, kubernetesVersion: '', debounceMs: 150 },
+  validation: { enable: true, debounceMs: 150 },
   drift: { enable: true },
   preview: { fieldManager: '' },
   ignoreDifferences: [],
@@ -128,7 +126,6 @@ export function normalizeSettings(raw: unknown): GitOpsLensSettings {
     bindings,
     validation: {
       enable: bool(validation.enable, d.validation.enable),
-      kubernetesVersion: str(validation.kubernetesVersion, d.validation.kubernetesVersion),
       debounceMs: num(validation.debounceMs, d.validation.debounceMs, 0, 5000),
     },
     drift: { enable: bool(drift.enable, d.drift.enable) },

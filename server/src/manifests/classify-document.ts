@@ -17,9 +17,15 @@ export type PatchKind = 'strategic-merge' | 'json6902' | 'unknown';
 
 const KUSTOMIZATION_NAMES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
 
+/** The last path normalized: classification asks for the same file once per document. */
+let lastNormalized: { from: string; to: string } | undefined;
+
 /** Normalizes a path to forward slashes, for map keys and comparisons. */
 export function normalizePath(p: string): string {
-  return path.posix.normalize(p.replace(/\\/g, '/'));
+  if (lastNormalized?.from === p) return lastNormalized.to;
+  const to = path.posix.normalize(p.replace(/\\/g, '/'));
+  lastNormalized = { from: p, to };
+  return to;
 }
 
 /** True for a kustomization file name. */

@@ -6,7 +6,7 @@
  * (bombs, huge or binary files, deep nesting, thousands of documents) yields a
  * finding, never an exception.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, YAMLParseError, type Document, type Node, type Pair } from 'yaml';
 import type { Finding, Range } from '../findings.js';
 import { LineIndex } from './text-positions.js';
 
@@ -56,6 +56,12 @@ export interface ParseOptions {
   maxDocuments?: number;
   /** Reuse of parsed parts between calls, keyed by part text. */
   cache?: ParseCache;
+  /**
+   * Receives each document as soon as it is parsed, instead of collecting them
+   * in `documents` (which then stays empty). A one-shot caller (the CLI) uses it
+   * so each document's syntax tree can be dropped right after it was validated.
+   */
+  onDocument?: (document: ManifestDocument, file: ParsedManifestFile) => void;
 }
 
 /** A cache of parsed document parts, keyed by their text; keep one per open file. */
@@ -64,6 +70,11 @@ export type ParseCache = Map<string, Document.Parsed[]>;
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_MAX_ALIAS_COUNT = 100;
 export const DEFAULT_MAX_DOCUMENTS = 10_000;
+/** Alias nodes allowed in one document before it is reported instead of converted (see addDocument). */
+export const MAX_ALIAS_NODES = 1_000;
+
+/** Stands in for a document already handed to `onDocument`, so the count stays right. */
+const EMITTED = {} as ManifestDocument;
 
 function finding(range: Range, severity: Finding['severity'], code: string, message: string): Finding {
   return { range, severity, code, message, source: 'gitops-lens' };
@@ -106,6 +117,9 @@ function describeYamlError(code: string, message: string, snippet: string): { co
     case 'TAB_AS_INDENT':
       return { code: 'yaml-syntax', message: `YAML syntax error: ${firstLine}. Check the indentation and punctuation here.` };
     default:
+      // yaml turns a stack overflow on pathological nesting into a document error; say what it means.
+      if (/call stack/i.test(firstLine))
+        return { code: 'yaml-unparsable', message: 'YAML is nested too deeply to parse: not validated. Simplify this document.' };
       return { code: 'yaml-syntax', message: `YAML syntax error: ${firstLine}.` };
   }
 }
@@ -126,10 +140,18 @@ export function parseManifests(text: string, options: ParseOptions = {}): Parsed
       'File contains binary data (a NUL character): not validated as YAML. Remove the binary content or exclude the file.'));
     return file;
   }
+  // Editors and the CLI decode bytes that are not UTF-8 as U+FFFD; Kubernetes
+  // only accepts UTF-8, so point at the first such character (and keep validating).
+  const bad = text.indexOf('\uFFFD');
+  if (bad >= 0) {
+    file.findings.push(finding(lines.range(bad, bad + 1), 'warning', 'invalid-utf8',
+      'This file has bytes that are not valid UTF-8 (shown as \uFFFD): Kubernetes reads manifests as UTF-8. Re-save the file with UTF-8 encoding.'));
+  }
   const maxDocuments = options.maxDocuments ?? DEFAULT_MAX_DOCUMENTS;
   const maxAliasCount = options.maxAliasCount ?? DEFAULT_MAX_ALIAS_COUNT;
   const parts = splitDocuments(text);
   const seenParts = options.cache ? new Map<string, Document.Parsed[]>() : undefined;
+  let emitted = 0;
   for (const part of parts) {
     if (file.documents.length >= maxDocuments) {
       file.findings.push(finding(lines.lineRange(lines.positionAt(part.offset).line), 'warning', 'too-many-documents',
@@ -139,8 +161,11 @@ export function parseManifests(text: string, options: ParseOptions = {}): Parsed
     let docs = options.cache?.get(part.text);
     if (!docs) {
       try {
-        docs = parseAllDocuments(part.text, { prettyErrors: false, uniqueKeys: true, strict: true, merge: true, logLevel: 'error' }) as unknown as Document.Parsed[];
+        // uniqueKeys is off because yaml checks it with a linear scan per key
+        // (a 4 MB ConfigMap took over 50 s); reportDuplicateKeys does the same check in linear time.
+        docs = parseAllDocuments(part.text, { prettyErrors: false, uniqueKeys: false, strict: true, merge: true, logLevel: 'error' }) as unknown as Document.Parsed[];
         if (!Array.isArray(docs)) docs = [];
+        for (const d of docs) reportDuplicateKeys(d);
       } catch (err) {
         // Only pathological input (e.g. nesting deep enough to exhaust the stack) gets here.
         file.findings.push(finding(lines.lineRange(lines.positionAt(part.offset).line), 'error', 'yaml-unparsable',
@@ -153,13 +178,61 @@ export function parseManifests(text: string, options: ParseOptions = {}): Parsed
       if (file.documents.length >= maxDocuments) break;
       addDocument(file, document, part, maxAliasCount);
     }
+    if (options.onDocument) {
+      // Hand the documents over and keep only their count (it numbers documents and caps them).
+      for (let i = emitted; i < file.documents.length; i++) {
+        options.onDocument(file.documents[i], file);
+        file.documents[i] = EMITTED;
+      }
+      emitted = file.documents.length;
+    }
   }
+  if (options.onDocument) file.documents = [];
   if (options.cache && seenParts) {
     // Keep only the parts of the current text, so the cache does not grow with every edit.
     options.cache.clear();
     for (const [k, v] of seenParts) options.cache.set(k, v);
   }
   return file;
+}
+
+/**
+ * Adds yaml's own DUPLICATE_KEY error for every repeated scalar key of every
+ * mapping, exactly as `uniqueKeys: true` would (same code, same position,
+ * merge keys `<<` exempt), using one Set per mapping instead of yaml's
+ * quadratic scan.
+ */
+function reportDuplicateKeys(document: Document.Parsed): void {
+  // A direct walk over maps, sequences and pairs: yaml's generic `visit` cost twice as much here,
+  // on every document. It visits the same nodes in the same order (keys before values).
+  let added = false;
+  const walk = (node: unknown): void => {
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) && key.value !== '<<') {
+          const id = typeof key.value === 'object' && key.value !== null ? key : `${typeof key.value}:${String(key.value)}`;
+          if (seen.has(id)) {
+            const at = key.range?.[0] ?? 0;
+            document.errors.push(new YAMLParseError([at, at + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+            added = true;
+          } else seen.add(id);
+        }
+      }
+      for (const pair of node.items) {
+        walk(pair.key);
+        walk(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+    } else if (isPair(node)) {
+      walk(node.key);
+      walk(node.value);
+    }
+  };
+  walk(document.contents);
+  if (added) document.errors.sort((a, b) => a.pos[0] - b.pos[0]);
 }
 
 function addDocument(file: ParsedManifestFile, document: Document.Parsed, part: { offset: number; text: string }, maxAliasCount: number): void {
@@ -211,6 +284,23 @@ function addDocument(file: ParsedManifestFile, document: Document.Parsed, part: 
     }
   };
   if (/[*&]/.test(part.text)) {
+    // yaml resolves each alias with a linear search over the document's
+    // anchors, so thousands of aliases cost seconds on every parse; no real
+    // manifest has that many, so such a document is reported, not converted.
+    let aliases = 0;
+    let firstAlias: [number, number] | undefined;
+    visit(document, { Alias(_, node) {
+      aliases++;
+      if (!firstAlias && node.range) firstAlias = [node.range[0], node.range[1]];
+    } });
+    if (aliases > MAX_ALIAS_NODES) {
+      entry.valueError = 'alias-limit';
+      const at = firstAlias ?? [dStart, Math.min(dEnd, dStart + 1)];
+      file.findings.push(finding(lines.range(base + at[0], base + at[1]), 'error', 'yaml-alias-limit',
+        `Document uses ${aliases} aliases (over ${MAX_ALIAS_NODES}): not validated. Replace the aliases with plain values or split the document.`));
+      file.documents.push(entry);
+      return;
+    }
     entry.value = convert();
     if (entry.valueError === 'alias-limit') {
       let at: [number, number] = [dStart, Math.min(dEnd, dStart + 1)];

@@ -42,6 +42,7 @@ export function toProtocolPlan(plan: PreviewResult): PlanWithNotes {
   return {
     planId: plan.planId,
     createdAt: plan.createdAt,
+    context: plan.context,
     counts: plan.counts,
     notes: plan.notes,
     entries: plan.entries.map(({ liveText: _l, afterText: _a, changedPaths: _c, ...entry }) => entry),

@@ -4,7 +4,7 @@
  * key or value range. Unions are resolved by the YAML node's own type, so a
  * value gets one precise message, never "matches multiple schemas".
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, Scalar, visit, type Alias, type Document, type Node } from 'yaml';
 import type { Severity } from '../findings.js';
 import type { FlatSchema, SchemaRegistry } from '../schemas/schema-registry.js';
 import type { SchemaNode } from '../schemas/schema-types.js';
@@ -38,6 +38,17 @@ const MAX_NODES = 200_000;
 const QUANTITY_DEF = '.api.resource.Quantity';
 /** Flux post-build substitution: `${var}` placeholders are replaced before apply, so any type is fine. */
 const SUBSTITUTION = /^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[=-][^}]*)?\}$/;
+
+/** A YAML merge key (`<<`). */
+function isMerge(k: unknown): boolean {
+  return isScalar(k) && (k.value === '<<' || typeof k.value === 'symbol') && (k as Scalar).source === '<<';
+}
+
+/** The plain scalars YAML 1.1 (but not YAML 1.2) reads as booleans, with their value. */
+const YAML11_BOOLEANS = new Map<string, boolean>([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((w) => [w, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF'].map((w) => [w, false] as const),
+]);
 
 type Kind = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
 
@@ -99,8 +110,30 @@ export class SchemaWalker {
   private nodes = 0;
   private stopped = false;
   private aliasRange?: [number, number];
+  private aliasTargets?: Map<Alias, Node | undefined>;
 
   constructor(private readonly o: WalkOptions) {}
+
+  /**
+   * The node an alias refers to. yaml's `Alias.resolve` walks the whole
+   * document for every alias, which made a file with 10,000 anchors take
+   * minutes; here one walk maps every alias to the latest anchor of its
+   * name before it (the YAML rule), and each lookup is then constant time.
+   */
+  private resolveAlias(alias: Alias): Node | undefined {
+    if (!this.aliasTargets) {
+      const targets = new Map<Alias, Node | undefined>();
+      const anchors = new Map<string, Node>();
+      visit(this.o.document, {
+        Node(_, node) {
+          if (isAlias(node)) targets.set(node, anchors.get(node.source));
+          else if (node.anchor) anchors.set(node.anchor, node);
+        },
+      });
+      this.aliasTargets = targets;
+    }
+    return this.aliasTargets.has(alias) ? this.aliasTargets.get(alias) : (alias.resolve(this.o.document) as Node | undefined);
+  }
 
   private report(node: { range?: [number, number, number] | null } | null | undefined, fallback: [number, number], severity: Severity, code: string, message: string, data?: unknown): void {
     const r = this.aliasRange ?? (node?.range ? [node.range[0], node.range[1]] : fallback);
@@ -123,7 +156,7 @@ export class SchemaWalker {
       return;
     }
     if (isAlias(node)) {
-      const target = node.resolve(this.o.document) as Node | undefined;
+      const target = this.resolveAlias(node);
       const outer = this.aliasRange;
       this.aliasRange ??= node.range ? [node.range[0], node.range[1]] : keyRange;
       this.walk(target, schema, path, keyRange, depth + 1);
@@ -153,6 +186,17 @@ export class SchemaWalker {
       }
     }
     if (accepted && !typeMatches(kind, accepted)) {
+      // kubectl apply (YAML 1.1) reads a plain yes/no/on/off as a boolean, while kustomize and
+      // Flux (YAML 1.2) keep it a string that the API server rejects: a portability warning, not an error.
+      if (kind === 'string' && accepted.includes('boolean') && (node as Scalar).type === Scalar.PLAIN) {
+        const truth = YAML11_BOOLEANS.get(String((node as Scalar).value));
+        if (truth !== undefined) {
+          const v = String((node as Scalar).value);
+          this.report(node, keyRange, 'warning', 'yaml11-boolean',
+            `${JSON.stringify(v)} is a boolean only in YAML 1.1 (kubectl apply); kustomize and Flux read it as the string ${JSON.stringify(v)}, which the API rejects. Write ${truth}.`, { path, replacement: String(truth) });
+          return;
+        }
+      }
       const hint = accepted.includes('string') && (kind === 'integer' || kind === 'number' || kind === 'boolean') ? ' Quote the value to make it a string.'
         : accepted.length === 1 && accepted[0] === 'boolean' && kind === 'string' ? ' Use true or false (unquoted).'
         : (accepted.includes('integer') || accepted.includes('number')) && kind === 'string' && /^-?\d+(\.\d+)?$/.test(String((node as Scalar).value)) ? ' Remove the quotes to make it a number.' : '';
@@ -166,31 +210,33 @@ export class SchemaWalker {
 
   private checkScalar(node: Scalar, s: FlatSchema, path: (string | number)[], kind: Kind, sensitive: boolean, quantity: boolean, keyRange: [number, number]): void {
     const v = node.value;
-    const where = formatPath(path);
+    // Formatted only when a finding needs it: most scalars are valid.
+    let formatted: string | undefined;
+    const at = () => (formatted ??= formatPath(path));
     if (s.enum && s.enum.length && !s.enum.some((e) => e === v)) {
       const suggestion = typeof v === 'string' ? didYouMean(v, s.enum.filter((e): e is string => typeof e === 'string')) : undefined;
       this.report(node, keyRange, 'error', 'invalid-enum',
-        `Invalid value ${sensitive ? '' : JSON.stringify(v) + ' '}at ${where}. Allowed: ${quoteList(s.enum)}.${suggestion ? ` Did you mean ${JSON.stringify(suggestion)}?` : ''}`, { path, allowed: s.enum });
+        `Invalid value ${sensitive ? '' : JSON.stringify(v) + ' '}at ${at()}. Allowed: ${quoteList(s.enum)}.${suggestion ? ` Did you mean ${JSON.stringify(suggestion)}?` : ''}`, { path, allowed: s.enum });
       return;
     }
     if (kind === 'string') {
       const text = String(v);
       if (quantity && !isQuantity(text)) {
-        this.report(node, keyRange, 'error', 'invalid-quantity', `Invalid quantity ${JSON.stringify(text)} at ${where}. Use a number with an optional suffix, such as 500m, 0.5, 128Mi or 2Gi.`, { path });
+        this.report(node, keyRange, 'error', 'invalid-quantity', `Invalid quantity ${JSON.stringify(text)} at ${at()}. Use a number with an optional suffix, such as 500m, 0.5, 128Mi or 2Gi.`, { path });
         return;
       }
       if (s.format === 'byte' && !isBase64(text)) {
-        this.report(node, keyRange, 'error', 'invalid-format', `Invalid base64 at ${where}: this value must be base64-encoded.${sensitive ? ' Put plain text under stringData instead.' : ''}`, { path });
+        this.report(node, keyRange, 'error', 'invalid-format', `Invalid base64 at ${at()}: this value must be base64-encoded.${sensitive ? ' Put plain text under stringData instead.' : ''}`, { path });
         return;
       }
       if (s.format === 'date-time' && !isDateTime(text)) {
-        this.report(node, keyRange, 'error', 'invalid-format', `Invalid date-time ${JSON.stringify(text)} at ${where}. Use RFC 3339, such as 2024-01-31T12:00:00Z.`, { path });
+        this.report(node, keyRange, 'error', 'invalid-format', `Invalid date-time ${JSON.stringify(text)} at ${at()}. Use RFC 3339, such as 2024-01-31T12:00:00Z.`, { path });
         return;
       }
       if (s.maxLength !== undefined && text.length > s.maxLength) {
-        this.report(node, keyRange, 'error', 'too-long', `Value at ${where} is ${text.length} characters long; at most ${s.maxLength} are allowed.`, { path });
+        this.report(node, keyRange, 'error', 'too-long', `Value at ${at()} is ${text.length} characters long; at most ${s.maxLength} are allowed.`, { path });
       } else if (s.minLength !== undefined && text.length < s.minLength) {
-        this.report(node, keyRange, 'error', 'too-short', `Value at ${where} is ${text.length} characters long; at least ${s.minLength} are required.`, { path });
+        this.report(node, keyRange, 'error', 'too-short', `Value at ${at()} is ${text.length} characters long; at least ${s.minLength} are required.`, { path });
       }
       if (s.pattern) {
         let re: RegExp | undefined;
@@ -200,19 +246,19 @@ export class SchemaWalker {
           re = undefined;
         }
         if (re && !re.test(text)) {
-          this.report(node, keyRange, 'error', 'pattern-mismatch', `Value ${sensitive ? '' : JSON.stringify(text) + ' '}at ${where} does not match the required pattern ${s.pattern}.`, { path });
+          this.report(node, keyRange, 'error', 'pattern-mismatch', `Value ${sensitive ? '' : JSON.stringify(text) + ' '}at ${at()} does not match the required pattern ${s.pattern}.`, { path });
         }
       }
     } else if (kind === 'integer' || kind === 'number') {
       const n = Number(v);
       if (s.format === 'int32' && (n > 2147483647 || n < -2147483648)) {
-        this.report(node, keyRange, 'error', 'out-of-range', `Value ${n} at ${where} is out of range for int32 (-2147483648 to 2147483647).`, { path });
+        this.report(node, keyRange, 'error', 'out-of-range', `Value ${n} at ${at()} is out of range for int32 (-2147483648 to 2147483647).`, { path });
         return;
       }
       if (s.minimum !== undefined && (s.exclusiveMinimum ? n <= s.minimum : n < s.minimum)) {
-        this.report(node, keyRange, 'error', 'out-of-range', `Value ${n} at ${where} is too small: it must be ${s.exclusiveMinimum ? 'greater than' : 'at least'} ${s.minimum}.`, { path });
+        this.report(node, keyRange, 'error', 'out-of-range', `Value ${n} at ${at()} is too small: it must be ${s.exclusiveMinimum ? 'greater than' : 'at least'} ${s.minimum}.`, { path });
       } else if (s.maximum !== undefined && (s.exclusiveMaximum ? n >= s.maximum : n > s.maximum)) {
-        this.report(node, keyRange, 'error', 'out-of-range', `Value ${n} at ${where} is too large: it must be ${s.exclusiveMaximum ? 'less than' : 'at most'} ${s.maximum}.`, { path });
+        this.report(node, keyRange, 'error', 'out-of-range', `Value ${n} at ${at()} is too large: it must be ${s.exclusiveMaximum ? 'less than' : 'at most'} ${s.maximum}.`, { path });
       }
     }
   }
@@ -248,7 +294,6 @@ export class SchemaWalker {
    * over later ones.
    */
   private effectivePairs(node: import('yaml').YAMLMap<Node, Node | null>): ({ key: unknown; value: unknown } | { merged: true; key: Node; value: Node | null; at: [number, number] })[] {
-    const isMerge = (k: unknown) => isScalar(k) && (k.value === '<<' || typeof k.value === 'symbol') && (k as Scalar).source === '<<';
     if (!node.items.some((p) => isMerge(p.key))) return node.items;
     const local = node.items.filter((p) => !isMerge(p.key));
     const present = new Set(local.map((p) => (isScalar(p.key) ? String(p.key.value) : '')));
@@ -258,7 +303,7 @@ export class SchemaWalker {
       const sources = isSeq(p.value) ? p.value.items : [p.value];
       for (const src of sources) {
         const at: [number, number] = (src as Node | null)?.range ? [(src as Node).range![0], (src as Node).range![1]] : [0, 0];
-        const target = isAlias(src) ? src.resolve(this.o.document) : src;
+        const target = isAlias(src) ? this.resolveAlias(src) : src;
         if (!isMap(target)) continue;
         for (const mp of target.items) {
           const k = isScalar(mp.key) ? String(mp.key.value) : undefined;
@@ -299,11 +344,12 @@ export class SchemaWalker {
   }
 
   private walkArray(node: import('yaml').YAMLSeq<Node | null>, s: FlatSchema, path: (string | number)[], keyRange: [number, number], depth: number): void {
-    const where = formatPath(path);
+    let formatted: string | undefined;
+    const at = () => (formatted ??= formatPath(path));
     if (s.maxItems !== undefined && node.items.length > s.maxItems) {
-      this.report(undefined, keyRange, 'error', 'too-many-items', `${where} has ${node.items.length} items; at most ${s.maxItems} are allowed.`, { path });
+      this.report(undefined, keyRange, 'error', 'too-many-items', `${at()} has ${node.items.length} items; at most ${s.maxItems} are allowed.`, { path });
     } else if (!this.o.partial && s.minItems !== undefined && node.items.length < s.minItems) {
-      this.report(undefined, keyRange, 'error', 'too-few-items', `${where} has ${node.items.length} items; at least ${s.minItems} are required.`, { path });
+      this.report(undefined, keyRange, 'error', 'too-few-items', `${at()} has ${node.items.length} items; at least ${s.minItems} are required.`, { path });
     }
     const itemSchema = s.items ? this.o.registry.child(s, s.items) : undefined;
     node.items.forEach((item, i) => {
@@ -328,7 +374,7 @@ export class SchemaWalker {
         }
         const id = parts.join(', ');
         if (seen.has(id)) {
-          this.report(firstKeyNode, keyRange, 'warning', 'duplicate-list-item', `Duplicate item ${id} in ${where}[${i}] (same as item ${seen.get(id)}): items of this list must be unique by ${mapKeys.join(', ')}.`, { path: [...path, i] });
+          this.report(firstKeyNode, keyRange, 'warning', 'duplicate-list-item', `Duplicate item ${id} in ${at()}[${i}] (same as item ${seen.get(id)}): items of this list must be unique by ${mapKeys.join(', ')}.`, { path: [...path, i] });
         } else seen.set(id, i);
       });
     }

@@ -146,6 +146,36 @@ export class ValidationEngine {
     return findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   }
 
+  /**
+   * The findings of `validate` for a file that will not be validated again
+   * (the CLI): nothing is cached, and each document is validated as soon as it
+   * is parsed, so its syntax tree is garbage before the next one is built.
+   * A file that defines CRDs takes the `validate` path, because its CRDs must
+   * be learned before any of its documents is validated.
+   */
+  validateOnce(path: string, text: string): Finding[] {
+    if (text.includes('CustomResourceDefinition') || this.crdFiles.has(path)) {
+      const findings = this.validate(path, text);
+      this.releaseFile(path);
+      return findings;
+    }
+    this.lastValidatedDocuments = 0;
+    if (isHelmTemplate(path, text, this.index)) return [];
+    const documentFindings: Finding[] = [];
+    const file = parseManifests(text, {
+      ...this.limits,
+      onDocument: (doc, parsed) => {
+        const raw = safeValidate(this.registry, doc, classifyDocument(path, doc, this.index, text));
+        this.lastValidatedDocuments++;
+        for (const r of raw) {
+          documentFindings.push({ range: parsed.lines.range(doc.offset + r.start, doc.offset + r.end), severity: r.severity, code: r.code, message: r.message, source: 'gitops-lens', ...(r.data === undefined ? {} : { data: r.data }) });
+        }
+      },
+    });
+    const findings = file.findings.concat(documentFindings);
+    return findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  }
+
   /** Hover: a field's description, type and allowed values. */
   hover(path: string, text: string, position: Position): { markdown: string; range: Range } | undefined {
     const file = this.parse(path, text);
