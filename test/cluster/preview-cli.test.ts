@@ -38,7 +38,11 @@ function cli(args: string[], cwd: string): Promise<{ code: number; stdout: strin
 }
 
 async function setUp(): Promise<void> {
-  if ((await cp!.kubectl(['get', 'namespace', NS])).code !== 0) await cp!.kubectl(['create', 'namespace', NS]);
+  // repo/invalid declares its object in preview-e2e (shared with preview-plan.test.ts); the
+  // namespace must exist for the server to get as far as validating the object.
+  for (const ns of [NS, 'preview-e2e']) {
+    if ((await cp!.kubectl(['get', 'namespace', ns])).code !== 0) await cp!.kubectl(['create', 'namespace', ns]);
+  }
   const r = await cp!.kubectl(['apply', '--server-side', '--field-manager=kustomize-controller', '--force-conflicts', '-f', '-'], {
     input: `apiVersion: v1
 kind: ConfigMap

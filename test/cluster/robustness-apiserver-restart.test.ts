@@ -72,7 +72,6 @@ describe('kube-apiserver restarted during a watch', { skip }, () => {
       approve: async () => false,
     });
     drift.onFindings((u, f) => u === uri && findings.push(f));
-    const logs: string[] = [];
     describeState = () => `scope ${JSON.stringify(cache.scopeState(scope))}, last drift ${JSON.stringify(findings.at(-1)?.map((f) => f.message))}`;
     try {
       cache.setScopes([scope]);

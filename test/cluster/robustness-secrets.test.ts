@@ -130,6 +130,8 @@ describe('Secret values appear on no output path', { skip }, () => {
       const brokenEntry = plan.entries.find((e) => e.name === 'broken');
       assert.equal(credsEntry?.action, 'update', JSON.stringify(plan.entries));
       assert.equal(brokenEntry?.action, 'error', `the server rejects the invalid Secret: ${JSON.stringify(brokenEntry)}`);
+      assert.match(brokenEntry.message ?? '', /rejected|invalid|base64/i, 'the rejection is explained');
+      console.log(`[reliability] invalid Secret rejected by the API server, as shown: ${brokenEntry.message}`);
       for (let index = 0; index < plan.entries.length; index++) {
         const e = plan.entries[index]!;
         for (const side of ['live', 'after'] as const) {

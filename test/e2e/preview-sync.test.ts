@@ -96,7 +96,10 @@ spec:
       const askedScope = await waitFor(
         'the plan view, a scope question or an error',
         async () => {
-          if (await wb.quickPickOpen()) return 'pick';
+          // A closing command palette still shows its input (">GitOps: Preview Sync"): only another
+          // quick pick is a question; pressing Enter for the palette would type into the editor.
+          const input = wb.page.locator('.quick-input-widget .quick-input-box input');
+          if ((await wb.quickPickOpen()) && !(await input.inputValue().catch(() => '>')).startsWith('>')) return 'pick';
           const failed = (await wb.toasts()).find((m) => /fail|error|cannot|could not/i.test(m));
           if (failed) return `error: ${failed}`;
           return (await wb.viewRows(PLAN_VIEW)).length > 0 ? 'plan' : undefined;
@@ -112,6 +115,18 @@ spec:
         await wb.page.keyboard.press('Enter');
       }
 
+      // Give the plan room, as a person reviewing it would: collapse the folder tree above it and
+      // widen the side bar (the tree only renders the rows that fit).
+      const foldersHeader = wb.page.locator('.pane', { has: wb.page.locator('.explorer-folders-view') }).first().locator('.pane-header').first();
+      if ((await foldersHeader.getAttribute('aria-expanded')) === 'true') await foldersHeader.click();
+      const sidebar = await wb.page.locator('.part.sidebar').first().boundingBox();
+      if (sidebar) {
+        const y = sidebar.y + sidebar.height / 2;
+        await wb.page.mouse.move(sidebar.x + sidebar.width + 1, y);
+        await wb.page.mouse.down();
+        await wb.page.mouse.move(sidebar.x + sidebar.width + 300, y, { steps: 5 });
+        await wb.page.mouse.up();
+      }
       // Expand every group of the plan (all-unchanged groups start collapsed) so each object is listed.
       const planPane = wb.page.locator('.pane', { has: wb.page.locator('.pane-header .title', { hasText: /^GitOps Plan$/i }) }).first();
       const rows = await waitFor(
@@ -172,7 +187,10 @@ spec:
       );
       assert.match(copied, /1 to create, 1 to update, 0 to prune, 1 unchanged, 0 errors/);
       await wb.screenshot('preview-sync.copied');
-      const clipboard = await wb.page.evaluate(() => navigator.clipboard.readText());
+      // The page's navigator (tsconfig has no DOM lib, so it is typed by hand).
+      const clipboard = await wb.page.evaluate(() =>
+        (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText(),
+      );
       assert.match(clipboard, /^### GitOps Lens preview: 1 to create, 1 to update, 0 to prune, 1 unchanged, 0 errors\n/);
       assert.match(clipboard, /\| unbound \| 1 \| 1 \| 0 \| 1 \| 0 \|/);
       assert.match(clipboard, /#### Creates \(1\)\n\n- `Service [^`]+\/web`/);

@@ -119,6 +119,8 @@ export interface StartOptions {
   storagePath?: string;
   /** The `gitopsLens` section returned for every scope; change it with {@link LspTestClient.setSettings}. */
   settings?: Record<string, unknown>;
+  /** Extra environment for the server process (e.g. `KUBECONFIG`), on top of this process's. */
+  env?: Record<string, string>;
 }
 
 /** A running server plus the client side of the connection. */
@@ -144,7 +146,11 @@ export class LspTestClient {
   static async start(options: StartOptions = {}): Promise<{ client: LspTestClient; init: InitializeResult }> {
     // GITOPS_LENS_SERVER_NODE runs the server on another Node (e.g. the Node 20 of older VS Code extension hosts).
     const node = process.env.GITOPS_LENS_SERVER_NODE ?? process.execPath;
-    const child = spawn(node, [serverBundle, '--stdio'], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(node, [serverBundle, '--stdio'], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(child, connection, options.settings ?? {});
     child.stderr!.on('data', (d: Buffer) => (client.stderr += d.toString()));

@@ -51,7 +51,15 @@ describe('language server wiring (stdio, bundled server)', () => {
     writeFileSync(join(workspace, 'apps', 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - app.yaml\n');
     // node_modules is never scanned, even when it holds relevant-looking files.
     writeFileSync(join(workspace, 'node_modules', 'x', 'kustomization.yaml'), 'resources: []\n');
-    const started = await LspTestClient.start({ folders: [workspace], trusted: false, settings: { validation: { debounceMs: 20 } } });
+    // The wiring tests trust the folder part-way; a kubeconfig inherited from the test run (the
+    // shared control plane) would then connect, fetch the cluster's schemas and re-validate every
+    // open file, which is correct behaviour but not what these tests count. No cluster here.
+    const started = await LspTestClient.start({
+      folders: [workspace],
+      trusted: false,
+      settings: { validation: { debounceMs: 20 } },
+      env: { KUBECONFIG: join(workspace, 'no-kubeconfig') },
+    });
     client = started.client;
     capabilities = started.init.capabilities;
   });

@@ -68,6 +68,10 @@ test('a drifted Secret keeps the manager and time (f:stringData or f:data) but n
   edited.metadata.managedFields!.unshift({ manager: 'kustomize-controller', operation: 'Apply', apiVersion: 'v1', time: '2026-11-27T05:09:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:stringData': { 'f:token': {} } } });
   const r = computeDrift({ text, documents: desiredDocuments(text), defaultNamespace: 'podinfo', lookup: () => ({ state: 'present', object: edited }) });
   assert.equal(r.findings[0].message, 'live *** (differs), desired *** — changed by "kubectl-edit" at 05:10. Adopt the live value in the repo, or let the agent revert it.');
+  // Same second (managedFields times have second precision): f:data holds the live value itself.
+  edited.metadata.managedFields![1].time = '2026-11-27T05:09:00Z';
+  const tie = computeDrift({ text, documents: desiredDocuments(text), defaultNamespace: 'podinfo', lookup: () => ({ state: 'present', object: edited }) });
+  assert.match(tie.findings[0].message, /— changed by "kubectl-edit" at 05:09\. /);
   const everything = JSON.stringify(r) + JSON.stringify(applied);
   for (const secret of ['SECRET-VALUE', Buffer.from('live-SECRET-VALUE').toString('base64')]) assert.ok(!everything.includes(secret));
 });

@@ -112,3 +112,18 @@ test('the parse cache reuses unchanged documents', () => {
   assert.notEqual(second.documents[1].document, first.documents[1].document);
   assert.equal(cache.size, 2);
 });
+
+test('a document value is a lazy, enumerable, settable own property, and onDocument streams the documents', () => {
+  const file = parseManifests('a: 1\n---\nb: [x]\n');
+  const [a, b] = file.documents;
+  assert.ok(Object.keys(a).includes('value'));
+  assert.deepEqual({ ...a }.value, { a: 1 });
+  b.value = { replaced: true };
+  assert.deepEqual(b.value, { replaced: true });
+  assert.deepEqual(a.value, { a: 1 }, 'each document keeps its own value');
+  const seen: unknown[] = [];
+  const streamed = parseManifests('a: 1\n---\nb: [x]\n---\nc: {\n', { onDocument: (d) => seen.push([d.index, d.value]) });
+  assert.deepEqual(seen, [[0, { a: 1 }], [1, { b: ['x'] }], [2, { c: {} }]]);
+  assert.deepEqual(streamed.documents, []);
+  assert.deepEqual(streamed.findings.map((f) => f.code), parseManifests('a: 1\n---\nb: [x]\n---\nc: {\n').findings.map((f) => f.code));
+});

@@ -335,6 +335,7 @@ function record(ctx: WalkCtx, yamlPath: Array<string | number>, fieldPath: Field
   const range = nodeRange(ctx.mapper, nodes?.value, off) ?? nodeRange(ctx.mapper, nodes?.key, off);
   if (!range) return;
   const pointer = pointerOf(yamlPath);
+  // A stable sort: on equal times the owners of fieldPath come first.
   const owners = alsoOwnedAt ? [...ownersOf(ctx.managedFields, fieldPath), ...ownersOf(ctx.managedFields, alsoOwnedAt)].sort((a, b) => (b.time ?? '').localeCompare(a.time ?? '')) : ownersOf(ctx.managedFields, fieldPath);
   const owner = owners[0];
   const rule = ignoringRule(ctx.rules, pointer, owners.map((o) => o.manager));
@@ -373,9 +374,9 @@ function compareSecretData(ctx: WalkCtx, field: 'data' | 'stringData', dv: unkno
     const desired = secretDigest(field === 'data' ? (typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('utf8') : '') : raw == null ? '' : String(raw));
     const live = ctx.liveSecret?.get(k);
     // The manager is not secret, so the message keeps it. An apply of stringData is recorded under
-    // f:stringData and a later edit of the same key under f:data: the latest of both owns the value.
-    const other = field === 'data' ? 'stringData' : 'data';
-    record(ctx, [field, k], [{ key: field }, { key: k }], desired, live, live === undefined, live !== undefined && live === desired, true, [{ key: other }, { key: k }]);
+    // f:stringData and an edit of the same key under f:data: the latest of both owns the value, and
+    // on a tie (managedFields times have second precision) f:data, which holds the live value itself.
+    record(ctx, [field, k], [{ key: 'data' }, { key: k }], desired, live, live === undefined, live !== undefined && live === desired, true, [{ key: 'stringData' }, { key: k }]);
   }
 }
 

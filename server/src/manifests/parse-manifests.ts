@@ -73,6 +73,34 @@ export const DEFAULT_MAX_DOCUMENTS = 10_000;
 /** Alias nodes allowed in one document before it is reported instead of converted (see addDocument). */
 export const MAX_ALIAS_NODES = 1_000;
 
+/** Where a document's not yet computed `value` keeps its state (a non-enumerable own property). */
+const LAZY_VALUE = Symbol('lazy value');
+type LazyValue = { [LAZY_VALUE]: { convert: (() => unknown) | undefined; value: unknown } };
+
+/**
+ * The accessor of `ManifestDocument.value`, shared by all documents. Its
+ * getter and setter must not be closures per document: V8 keeps accessor
+ * functions in the object's hidden class, which lives in the old generation,
+ * so a per-document closure kept every document's syntax tree alive through
+ * young-generation collections until the next full GC (it doubled GC time
+ * and most of the CLI's memory peak).
+ */
+const LAZY_VALUE_PROPERTY: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: LazyValue): unknown {
+    const state = this[LAZY_VALUE];
+    if (state.convert) {
+      state.value = state.convert();
+      state.convert = undefined;
+    }
+    return state.value;
+  },
+  set(this: LazyValue, v: unknown): void {
+    this[LAZY_VALUE] = { convert: undefined, value: v };
+  },
+};
+
 /** Stands in for a document already handed to `onDocument`, so the count stays right. */
 const EMITTED = {} as ManifestDocument;
 
@@ -211,7 +239,8 @@ function reportDuplicateKeys(document: Document.Parsed): void {
       const seen = new Set<unknown>();
       for (const pair of node.items) {
         const key = pair.key;
-        if (isScalar(key) && key.value !== '<<') {
+        // Merge keys (`<<`, a Symbol value under the merge option) may repeat, as with uniqueKeys.
+        if (isScalar(key) && key.value !== '<<' && typeof key.value !== 'symbol') {
           const id = typeof key.value === 'object' && key.value !== null ? key : `${typeof key.value}:${String(key.value)}`;
           if (seen.has(id)) {
             const at = key.range?.[0] ?? 0;
@@ -322,23 +351,8 @@ function addDocument(file: ParsedManifestFile, document: Document.Parsed, part: 
     entry.name = s(meta?.name);
     entry.namespace = s(meta?.namespace);
   } else {
-    let cached: unknown;
-    let done = false;
-    Object.defineProperty(entry, 'value', {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        if (!done) {
-          cached = convert();
-          done = true;
-        }
-        return cached;
-      },
-      set: (v: unknown) => {
-        cached = v;
-        done = true;
-      },
-    });
+    Object.defineProperty(entry, LAZY_VALUE, { value: { convert, value: undefined }, writable: true });
+    Object.defineProperty(entry, 'value', LAZY_VALUE_PROPERTY);
     entry.apiVersion = str(contents, 'apiVersion');
     entry.kind = str(contents, 'kind');
     const meta = findPair(contents, 'metadata')?.value;
