@@ -15,6 +15,7 @@ import { kubeconfigPaths, loadKubeconfig, transportOptionsFor } from '../cluster
 import { agentSourcesOf, resolveBinding } from '../cluster/bindings.js';
 import { computeDrift, type DesiredDocument, type LiveLookup } from '../drift/compute-drift.js';
 import { desiredDocuments } from '../drift/desired-documents.js';
+import { KustomizeNamespaces } from '../drift/kustomize-namespaces.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { rulesFromSetting } from '../drift/ignore-rules.js';
 import { redact } from '../secrets/mask-secrets.js';
@@ -30,7 +31,9 @@ missing. Read-only: only GET requests are sent.
 The context and namespace of each file come from its binding: Flux
 Kustomizations (spec.path, targetNamespace) and Argo CD Applications
 (spec.source.path, destination.namespace) found under --root, else --context
-or the kubeconfig's current context.
+or the kubeconfig's current context. An object without metadata.namespace in
+a file that a kustomization.yaml builds gets that kustomization's namespace:
+(the outermost overlay's); a Flux targetNamespace overrides it.
 
 Options:
   --context NAME        kubeconfig context (default: current context)
@@ -114,10 +117,14 @@ export const driftCommand: CliCommand = {
     }
     // Kustomizations and Helm charts of the repo (and of the given paths) tell patches and chart files from objects.
     const index = new WorkspaceIndex();
+    // The same kustomizations give objects without metadata.namespace the namespace kustomize would.
+    const kustomizeNamespaces = new KustomizeNamespaces();
     for (const f of new Set([...agentFiles, ...files])) {
       if (!isKustomizationFile(f) && !/^Chart\.ya?ml$/.test(path.basename(f))) continue;
       try {
-        index.updateFile(f, fs.readFileSync(f, 'utf8'));
+        const text = fs.readFileSync(f, 'utf8');
+        index.updateFile(f, text);
+        kustomizeNamespaces.updateFile(f, text);
       } catch {
         // An unreadable kustomization only means its patches are not recognised.
       }
@@ -180,7 +187,9 @@ export const driftCommand: CliCommand = {
         const rel = path.relative(root, file).replace(/\\/g, '/');
         const binding = resolveBinding(rel, { bindings: [], context: (options.context as string | undefined) ?? '' }, agents);
         const conn = await clientFor(binding.context);
-        const namespace = binding.namespace ?? conn.namespace;
+        // A kustomization's `namespace:` is set on the built objects, so it wins over the binding's default
+        // (Argo CD's destination.namespace only fills objects still without one); Flux's targetNamespace wins over both.
+        const namespace = kustomizeNamespaces.namespaceOf(file) ?? binding.namespace ?? conn.namespace;
         // Flux's targetNamespace overrides every namespaced object's namespace; Argo CD's destination only defaults it.
         const forced = binding.source === 'flux-kustomization' ? binding.agent?.targetNamespace : undefined;
         const live = new Map<DesiredDocument, LiveLookup>();

@@ -18,6 +18,7 @@ import { agentSourcesOf, deployStatus, resolveBinding, type AgentSource, type Bi
 import { redact } from '../secrets/mask-secrets.js';
 import { computeDrift, mergeDriftReports, OffsetMapper, type DesiredDocument, type DriftReport, type LiveLookup } from './compute-drift.js';
 import { desiredDocuments } from './desired-documents.js';
+import { KustomizeNamespaces } from './kustomize-namespaces.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { driftHover, driftQuickFixes, type DriftQuickFix } from './drift-hover.js';
 import { rulesFromSetting, type IgnoreRule } from './ignore-rules.js';
@@ -133,6 +134,8 @@ export class DriftService {
   private readonly agentsByFile = new Map<string, AgentSource[]>();
   /** Kustomizations and Helm charts of the workspace, so patches and chart files are not compared as objects. */
   private readonly index = new WorkspaceIndex();
+  /** The same kustomizations, for the namespace kustomize gives objects that don't set one. */
+  private readonly kustomizeNamespaces = new KustomizeNamespaces();
   private reclassifyScheduled = false;
   private readonly findingsListeners = new Set<FindingsListener>();
   private readonly stateListeners = new Set<StateListener>();
@@ -193,6 +196,7 @@ export class DriftService {
     if (!isKustomizationFile(p) && !/^Chart\.ya?ml$/.test(path.basename(p))) return false;
     const before = this.index.generation;
     this.index.updateFile(p, text);
+    this.kustomizeNamespaces.updateFile(p, text);
     return this.index.generation !== before;
   }
 
@@ -250,12 +254,15 @@ export class DriftService {
       return;
     }
     let contextName = binding.context;
-    let namespace = binding.namespace ?? 'default';
+    // A kustomization's `namespace:` is set on the built objects, so it wins over the binding's default
+    // (Argo CD's destination.namespace only fills objects still without one); Flux's targetNamespace wins over both.
+    const kustomizeNamespace = this.kustomizeNamespaces.namespaceOf(uriToPath(uri));
+    let namespace = kustomizeNamespace ?? binding.namespace ?? 'default';
     try {
       const kc = this.loadKubeconfig(settings);
       const rc = kc.resolve(contextName || undefined);
       contextName = rc.context;
-      namespace = binding.namespace ?? rc.namespace;
+      namespace = kustomizeNamespace ?? binding.namespace ?? rc.namespace;
     } catch (e) {
       this.log(`Drift: ${(e as Error).message}`);
       this.docs.set(uri, { uri, text, docs, binding, contextName: contextName || '(none)', namespace, settings });
