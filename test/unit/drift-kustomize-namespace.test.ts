@@ -2,7 +2,8 @@
  * Drift looks up an object without metadata.namespace in the namespace
  * kustomize gives it: the `namespace:` of the kustomizations that build its
  * file (directly or through `resources: [../base]`), the outermost overlay
- * winning over its base; files no kustomization lists get none.
+ * winning over its base; files no kustomization lists get none; a
+ * cluster-scoped kind gets no namespace at all.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -63,4 +64,23 @@ test('the podinfo example: its objects belong in namespace podinfo', () => {
   k.updateFile(file, fs.readFileSync(file, 'utf8'));
   assert.equal(k.namespaceOf(path.join(podinfo, 'deployment.yaml')), 'podinfo');
   assert.equal(k.namespaceOf(path.join(podinfo, 'configmap.yaml')), 'podinfo');
+});
+
+test('a cluster-scoped kind gets no namespace, in the lookup and in the message', async () => {
+  const { computeDrift } = await import('../../server/src/drift/compute-drift.js');
+  const { desiredDocuments } = await import('../../server/src/drift/desired-documents.js');
+  const text = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: podinfo\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n';
+  const asked: string[] = [];
+  const report = computeDrift({
+    text,
+    documents: desiredDocuments(text),
+    defaultNamespace: 'podinfo',
+    clusterScoped: (apiVersion, kind) => apiVersion === 'v1' && kind === 'Namespace',
+    lookup: (doc, namespace) => {
+      asked.push(`${doc.kind}:${namespace}`);
+      return { state: 'missing' };
+    },
+  });
+  assert.deepEqual(asked, ['Namespace:', 'ConfigMap:podinfo']);
+  assert.deepEqual(report.findings.map((f) => f.message.split(' is declared')[0]), ['Namespace podinfo', 'ConfigMap podinfo/cm']);
 });

@@ -193,6 +193,7 @@ export const driftCommand: CliCommand = {
         // Flux's targetNamespace overrides every namespaced object's namespace; Argo CD's destination only defaults it.
         const forced = binding.source === 'flux-kustomization' ? binding.agent?.targetNamespace : undefined;
         const live = new Map<DesiredDocument, LiveLookup>();
+        const clusterScoped = new Set<string>();
         await Promise.all(
           docs.map(async (d) => {
             if (!conn.client) return live.set(d, { state: 'unknown', reason: conn.error ?? 'not connected' });
@@ -200,6 +201,7 @@ export const driftCommand: CliCommand = {
             try {
               const info = await conn.client.resourceFor(gvk);
               if (!info) return live.set(d, { state: 'not-served' });
+              if (!info.namespaced) clusterScoped.add(`${d.apiVersion}|${d.kind}`);
               const obj: KubeObject | undefined = await conn.client.getWithManagedFields(gvk, info.namespaced ? forced ?? d.namespace ?? namespace : undefined, d.name!);
               live.set(d, obj ? { state: 'present', object: obj } : { state: 'missing' });
             } catch (e) {
@@ -209,7 +211,7 @@ export const driftCommand: CliCommand = {
           }),
         );
         const ignore = binding.agent?.ignore ?? rulesFromSetting([]);
-        const report = computeDrift({ text, documents: docs, defaultNamespace: namespace, forceNamespace: forced, lookup: (d) => live.get(d) ?? { state: 'unknown', reason: 'not fetched' }, ignore });
+        const report = computeDrift({ text, documents: docs, defaultNamespace: namespace, forceNamespace: forced, clusterScoped: (a, k) => clusterScoped.has(`${a}|${k}`), lookup: (d) => live.get(d) ?? { state: 'unknown', reason: 'not fetched' }, ignore });
         for (const f of report.findings) {
           if (f.code === 'drift-value' || f.code === 'drift-missing') drift = true;
           // A kind the cluster does not serve is reported (information) but is neither drift nor an error of the check.

@@ -94,6 +94,8 @@ export interface DriftInput {
   defaultNamespace: string;
   /** Namespace that replaces every object's own (Flux `targetNamespace` does this). Cluster-scoped kinds keep none either way (the lookup decides). */
   forceNamespace?: string;
+  /** True for a kind the cluster serves cluster-scoped (discovery): its object gets no namespace, in the lookup and the messages. */
+  clusterScoped?(apiVersion: string, kind: string): boolean;
   /** Live state of one desired object; namespace is already defaulted. */
   lookup(doc: DesiredDocument, namespace: string): LiveLookup;
   /** Merge keys of the list at a path, from the schema registry; the built-in fallback is used when it returns undefined. */
@@ -223,7 +225,7 @@ export function computeDrift(input: DriftInput): DriftReport {
     const name = doc.name ?? (meta.name as string | undefined);
     if (!v || typeof v !== 'object' || !apiVersion || !kind || !name) return;
     if (kind === 'Kustomization' && apiVersion.startsWith('kustomize.config.k8s.io')) return;
-    const namespace = input.forceNamespace ?? doc.namespace ?? (meta.namespace as string | undefined) ?? input.defaultNamespace;
+    const namespace = input.clusterScoped?.(apiVersion, kind) ? '' : (input.forceNamespace ?? doc.namespace ?? (meta.namespace as string | undefined) ?? input.defaultNamespace);
     const contents = doc.document.contents as YamlNode | null;
     const off = doc.offset ?? 0;
     const range = nodeRange(mapper, contents ?? undefined, off) ?? mapper.range(off, off);

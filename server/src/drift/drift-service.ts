@@ -586,6 +586,7 @@ export class DriftService {
         documents: d.docs,
         defaultNamespace: d.namespace,
         forceNamespace: forcedNamespace(d.binding),
+        clusterScoped: (apiVersion, kind) => conn?.kinds.get(`${apiVersion}|${kind}`)?.namespaced === false,
         lookup: this.lookupFor(conn, d),
         listMapKeys: this.opts.listMapKeys,
         ignore,
