@@ -16,6 +16,7 @@ import { agentSourcesOf, resolveBinding } from '../cluster/bindings.js';
 import { computeDrift, type DesiredDocument, type LiveLookup } from '../drift/compute-drift.js';
 import { desiredDocuments } from '../drift/desired-documents.js';
 import { KustomizeNamespaces } from '../drift/kustomize-namespaces.js';
+import { renderForDrift, withRendered } from '../drift/rendered-desired.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { rulesFromSetting } from '../drift/ignore-rules.js';
 import { redact } from '../secrets/mask-secrets.js';
@@ -34,6 +35,11 @@ Kustomizations (spec.path, targetNamespace) and Argo CD Applications
 or the kubeconfig's current context. An object without metadata.namespace in
 a file that a kustomization.yaml builds gets that kustomization's namespace:
 (the outermost overlay's); a Flux targetNamespace overrides it.
+Such files are also rendered with kustomize (kubectl kustomize) as the agent
+would: a declared field's desired value is its value after the overlay
+("desired 5 (after kustomize overlay apps/production)"); when the file maps to
+more than one different rendered object, or the build fails, it is compared as
+written.
 
 Options:
   --context NAME        kubeconfig context (default: current context)
@@ -169,6 +175,10 @@ export const driftCommand: CliCommand = {
       return c;
     };
 
+    // Files that a kustomization builds are compared with the rendered objects (overlay values), rendered once per unit.
+    const kustomized = files.filter((f) => kustomizeNamespaces.isBuilt(f));
+    const rendered = await renderForDrift(root, kustomized);
+
     const results: DriftFileResult[] = [];
     let drift = false;
     let undetermined = false;
@@ -182,7 +192,7 @@ export const driftCommand: CliCommand = {
           undetermined = true;
           continue;
         }
-        const docs = desiredDocuments(text, { filePath: file, index }).filter((d) => d.apiVersion && d.kind && d.name && !(d.kind === 'Kustomization' && d.apiVersion?.startsWith('kustomize.config.k8s.io')));
+        const docs = withRendered(rendered, file, desiredDocuments(text, { filePath: file, index })).filter((d) => d.apiVersion && d.kind && d.name && !(d.kind === 'Kustomization' && d.apiVersion?.startsWith('kustomize.config.k8s.io')));
         if (!docs.length) continue;
         const rel = path.relative(root, file).replace(/\\/g, '/');
         const binding = resolveBinding(rel, { bindings: [], context: (options.context as string | undefined) ?? '' }, agents);
@@ -202,7 +212,7 @@ export const driftCommand: CliCommand = {
               const info = await conn.client.resourceFor(gvk);
               if (!info) return live.set(d, { state: 'not-served' });
               if (!info.namespaced) clusterScoped.add(`${d.apiVersion}|${d.kind}`);
-              const obj: KubeObject | undefined = await conn.client.getWithManagedFields(gvk, info.namespaced ? forced ?? d.namespace ?? namespace : undefined, d.name!);
+              const obj: KubeObject | undefined = await conn.client.getWithManagedFields(gvk, info.namespaced ? forced ?? d.namespace ?? namespace : undefined, d.rendered?.name ?? d.name!);
               live.set(d, obj ? { state: 'present', object: obj } : { state: 'missing' });
             } catch (e) {
               if (isClusterError(e) && e.status === 403) live.set(d, { state: 'no-access', reason: `cannot get ${d.kind} (403 Forbidden)` });

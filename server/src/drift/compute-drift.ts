@@ -26,6 +26,23 @@ export interface DesiredDocument {
   namespace?: string;
   /** Offset of the document in the file when its node ranges are document-relative (parseManifests splits files); default 0. */
   offset?: number;
+  /**
+   * The object as the agent renders it (kustomize overlay), when the caller
+   * could map this document to exactly one rendered object: the value of
+   * each field the document declares is then taken from it. See
+   * rendered-desired.ts.
+   */
+  rendered?: RenderedDesired;
+}
+
+/** The rendered counterpart of a desired document. */
+export interface RenderedDesired {
+  /** The rendered object. */
+  value: unknown;
+  /** The rendered folder, relative to the repository root, for messages: `desired 5 (after kustomize overlay apps/production)`. */
+  label: string;
+  /** The rendered object's name (after namePrefix/nameSuffix), which is the name the agent applies. */
+  name?: string;
 }
 
 /** What the cluster says about one desired object. `transient` unknowns (connecting, first load) produce no finding. */
@@ -60,6 +77,8 @@ export interface FieldEntry {
   ignoredBy?: string;
   /** True for Secret data/stringData values: desired and live hold `***`. */
   masked?: boolean;
+  /** Set when the desired value comes from the rendered object and differs from the file's literal: the rendered folder. */
+  renderedFrom?: string;
 }
 
 /** One desired object and what happened to it. */
@@ -302,10 +321,13 @@ export function computeDrift(input: DriftInput): DriftReport {
       liveSecret: isSecret(live.object) ? secretDigests(live.object as Record<string, unknown>) : undefined,
     };
     const liveObj = live.object as Record<string, unknown>;
-    for (const [k, dv] of Object.entries(v)) {
+    // The agent applies the rendered object: each declared field takes its rendered value (the file's ranges stay).
+    const effective = doc.rendered ? (declaredFromRendered(v, doc.rendered.value) as Record<string, unknown>) : v;
+    const effectiveMeta = (effective.metadata ?? {}) as Record<string, unknown>;
+    for (const [k, dv] of Object.entries(effective)) {
       if (SKIP_TOP.has(k)) continue;
       if (k === 'metadata') {
-        for (const [mk, mv] of Object.entries(meta)) {
+        for (const [mk, mv] of Object.entries(effectiveMeta)) {
           if (SKIP_META.has(mk)) continue;
           const liveMeta = (live.object.metadata ?? {}) as Record<string, unknown>;
           walk(ctx, mv, liveMeta[mk], ['metadata', mk], [{ key: 'metadata' }, { key: mk }], mk in liveMeta);
@@ -340,6 +362,7 @@ function record(ctx: WalkCtx, yamlPath: Array<string | number>, fieldPath: Field
   // A stable sort: on equal times the owners of fieldPath come first.
   const owners = alsoOwnedAt ? [...ownersOf(ctx.managedFields, fieldPath), ...ownersOf(ctx.managedFields, alsoOwnedAt)].sort((a, b) => (b.time ?? '').localeCompare(a.time ?? '')) : ownersOf(ctx.managedFields, fieldPath);
   const owner = owners[0];
+  const renderedFrom = !masked && ctx.doc.rendered && !valuesEqual(valueAtPath(ctx.doc.value, yamlPath), desired, schemaPath(yamlPath)) ? ctx.doc.rendered.label : undefined;
   const rule = ignoringRule(ctx.rules, pointer, owners.map((o) => o.manager));
   const status: FieldStatus = equal ? 'same' : rule ? 'ignored' : 'drift';
   const entry: FieldEntry = {
@@ -355,11 +378,12 @@ function record(ctx: WalkCtx, yamlPath: Array<string | number>, fieldPath: Field
     owner,
     ignoredBy: rule && !equal ? rule.origin : undefined,
     masked,
+    ...(renderedFrom !== undefined ? { renderedFrom } : {}),
   };
   ctx.report.fields.push(entry);
   if (status !== 'drift') return;
   const by = owner ? ` — changed by "${owner.manager}"${formatManagerTime(owner.time, ctx.input.timeZone) ? ` at ${formatManagerTime(owner.time, ctx.input.timeZone)}` : ''}` : liveAbsent ? ' — removed live' : '';
-  const values = masked ? `live ${liveAbsent ? '(absent)' : `${MASK} (differs)`}, desired ${MASK}` : `live ${showValue(live)}, desired ${showValue(desired)}`;
+  const values = masked ? `live ${liveAbsent ? '(absent)' : `${MASK} (differs)`}, desired ${MASK}` : `live ${showValue(live)}, desired ${showValue(desired)}${renderedFrom !== undefined ? ` (after kustomize overlay ${renderedFrom})` : ''}`;
   ctx.report.findings.push({
     range,
     severity: 'warning',
@@ -368,6 +392,44 @@ function record(ctx: WalkCtx, yamlPath: Array<string | number>, fieldPath: Field
     message: `${values}${by}. Adopt the live value in the repo, or let the agent revert it.`,
     data: { kind: 'value', docIndex: ctx.docIndex, pointer, secret: masked },
   });
+}
+
+/** The plain value at a path of a parsed object, or undefined. */
+function valueAtPath(value: unknown, path: ReadonlyArray<string | number>): unknown {
+  let v: unknown = value;
+  for (const seg of path) {
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+/**
+ * The source value with each declared field replaced by its rendered value,
+ * keeping the source's shape (same keys, same list indices) so that paths
+ * still point into the file. A field the render dropped, a list whose
+ * length changed (an element cannot be matched safely) or a value with a
+ * Flux `${var}` (substituted by the agent at apply time, not by kustomize)
+ * keeps the file's value. Fields only the overlay adds are not declared
+ * here and stay out of the comparison.
+ */
+export function declaredFromRendered(source: unknown, rendered: unknown): unknown {
+  if (source && typeof source === 'object' && !Array.isArray(source)) {
+    if (!rendered || typeof rendered !== 'object' || Array.isArray(rendered)) return source;
+    const out: Record<string, unknown> = {};
+    for (const [k, sv] of Object.entries(source as Record<string, unknown>)) {
+      const r = rendered as Record<string, unknown>;
+      out[k] = k in r ? declaredFromRendered(sv, r[k]) : sv;
+    }
+    return out;
+  }
+  if (Array.isArray(source)) {
+    if (!Array.isArray(rendered) || rendered.length !== source.length) return source;
+    return source.map((sv, i) => declaredFromRendered(sv, rendered[i]));
+  }
+  if (typeof source === 'string' && SUBSTITUTION.test(source)) return source;
+  if (rendered === undefined || (rendered !== null && typeof rendered === 'object')) return source;
+  return rendered;
 }
 
 function compareSecretData(ctx: WalkCtx, field: 'data' | 'stringData', dv: unknown): void {

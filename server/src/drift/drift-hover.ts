@@ -60,7 +60,7 @@ export function driftHover(report: DriftReport, pos: Position): { markdown: stri
     const lines = [
       `**Drift** — ${f.status === 'drift' ? 'differs from the cluster' : f.status === 'ignored' ? `ignored (${f.ignoredBy})` : 'matches the cluster'}`,
       '',
-      `- Desired: \`${f.masked ? MASK : showValue(f.desired)}\``,
+      `- Desired: \`${f.masked ? MASK : showValue(f.desired)}\`${f.renderedFrom !== undefined ? ` (after kustomize overlay ${f.renderedFrom})` : ''}`,
       `- Live: \`${f.masked ? (f.liveAbsent ? '(absent)' : `${MASK} (${f.status === 'same' ? 'same' : 'differs'})`) : showValue(f.live)}\``,
       `- Manager: ${f.owner ? `\`${f.owner.manager}\`${f.owner.operation ? ` (${f.owner.operation})` : ''}${ownerTime ? ` at ${ownerTime} UTC` : ''}` : 'unknown'}`,
     ];

@@ -5,6 +5,7 @@
  * publishes what it emits; see ARCHITECTURE.md, "Wiring notes". No `vscode` or LSP
  * import here, so the CLI and tests use it as is.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionState, GroupVersionKind, KubeObject, ManagedFieldsEntry } from '../cluster/cluster-types.js';
@@ -18,6 +19,7 @@ import { agentSourcesOf, deployStatus, resolveBinding, type AgentSource, type Bi
 import { redact } from '../secrets/mask-secrets.js';
 import { computeDrift, mergeDriftReports, OffsetMapper, type DesiredDocument, type DriftReport, type LiveLookup } from './compute-drift.js';
 import { desiredDocuments } from './desired-documents.js';
+import { RenderCache, withRendered } from './rendered-desired.js';
 import { KustomizeNamespaces } from './kustomize-namespaces.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { driftHover, driftQuickFixes, type DriftQuickFix } from './drift-hover.js';
@@ -137,6 +139,10 @@ export class DriftService {
   /** The same kustomizations, for the namespace kustomize gives objects that don't set one. */
   private readonly kustomizeNamespaces = new KustomizeNamespaces();
   private reclassifyScheduled = false;
+  /** Kustomize renders of open files (desired values after overlays), reused until a file they read changes on disk. */
+  private renders: RenderCache | undefined;
+  /** Bumped on every kustomization update: a new overlay can change what a file renders to. */
+  private kustomizeGeneration = 0;
   private readonly findingsListeners = new Set<FindingsListener>();
   private readonly stateListeners = new Set<StateListener>();
   private kubeconfig: { key: string; kc: LoadedKubeconfig } | undefined;
@@ -197,6 +203,7 @@ export class DriftService {
     const before = this.index.generation;
     this.index.updateFile(p, text);
     this.kustomizeNamespaces.updateFile(p, text);
+    if (isKustomizationFile(p)) this.kustomizeGeneration++;
     return this.index.generation !== before;
   }
 
@@ -273,10 +280,33 @@ export class DriftService {
     this.docs.set(uri, doc);
     const conn = this.connection(contextName, settings);
     this.recompute(doc);
+    void this.attachRendered(doc);
     await conn.ready;
     await this.ensureKinds(conn, docs);
     this.updateScopes(conn);
     this.recompute(doc);
+  }
+
+  /**
+   * Takes desired values from the kustomize render of the file (overlay
+   * patches applied) when a kustomization builds it and the open text is the
+   * file on disk (the render reads the disk; an unsaved edit keeps today's
+   * file-as-written comparison), then recomputes. Render failures keep the
+   * file's values.
+   */
+  private async attachRendered(doc: OpenDoc): Promise<void> {
+    const file = uriToPath(doc.uri);
+    if (!doc.docs.length || !path.isAbsolute(file) || !this.kustomizeNamespaces.isBuilt(file)) return;
+    try {
+      if ((await fs.promises.readFile(file, 'utf8')) !== doc.text) return;
+      this.renders ??= new RenderCache(this.opts.workspaceRoot);
+      const index = await this.renders.get(file, this.kustomizeGeneration);
+      if (this.disposed || this.docs.get(doc.uri) !== doc) return;
+      withRendered(index, file, doc.docs);
+      if (doc.docs.some((d) => d.rendered)) this.recompute(doc);
+    } catch (e) {
+      this.log(`Drift: kustomize render of ${file} failed, comparing the file as written: ${(e as Error).message}`);
+    }
   }
 
   /** Forgets a closed file and clears its drift findings. */
@@ -509,7 +539,7 @@ export class DriftService {
       d.docs.forEach((x, i) => {
         const s = this.scopeOf(conn, x, d.namespace, forced);
         // A change event names one object: only the documents declaring it need recomputing.
-        if (s && scopeKey(s) === key && (type !== 'change' || !object || x.name === object.metadata.name)) hits.push(i);
+        if (s && scopeKey(s) === key && (type !== 'change' || !object || (x.rendered?.name ?? x.name) === object.metadata.name)) hits.push(i);
       });
       if (!hits.length) continue;
       this.pending.add(d.uri);
@@ -565,9 +595,11 @@ export class DriftService {
       if (ss.kind === 'not-served') return { state: 'not-served' };
       if (ss.kind === 'error') return { state: 'unknown', reason: `disconnected from the cluster (${ss.reason}); drift will update when the connection is back.` };
       if (st.kind !== 'connected' && st.kind !== 'connecting') return { state: 'unknown', reason: 'disconnected from the cluster.' };
-      const live = conn.cache.get(scope.gvk, scope.namespace, doc.name ?? '');
+      // The agent applies the rendered name (namePrefix/nameSuffix).
+      const name = doc.rendered?.name ?? doc.name ?? '';
+      const live = conn.cache.get(scope.gvk, scope.namespace, name);
       if (!live) return { state: 'missing' };
-      const mk = `${scopeKey(scope)}|${doc.name}`;
+      const mk = `${scopeKey(scope)}|${name}`;
       const m = conn.managed.get(mk);
       return { state: 'present', object: live, managedFields: m && m.rv === live.metadata.resourceVersion ? m.fields : undefined };
     };
@@ -611,16 +643,17 @@ export class DriftService {
     for (const i of drifted) {
       const doc = d.docs[i];
       const scope = this.scopeOf(conn, doc, d.namespace, forcedNamespace(d.binding));
-      if (!scope || !doc.name) continue;
-      const live = conn.cache.get(scope.gvk, scope.namespace, doc.name);
+      const name = doc.rendered?.name ?? doc.name;
+      if (!scope || !name) continue;
+      const live = conn.cache.get(scope.gvk, scope.namespace, name);
       if (!live) continue;
-      const mk = `${scopeKey(scope)}|${doc.name}`;
+      const mk = `${scopeKey(scope)}|${name}`;
       const rv = live.metadata.resourceVersion ?? '';
       const m = conn.managed.get(mk);
       if (m && (m.rv === rv || m.pending)) continue;
       conn.managed.set(mk, { rv: m?.rv ?? '', fields: m?.fields, pending: true });
       conn.client
-        .getWithManagedFields(scope.gvk, scope.namespace || undefined, doc.name)
+        .getWithManagedFields(scope.gvk, scope.namespace || undefined, name)
         .then((obj: KubeObject | undefined) => {
           conn.managed.set(mk, { rv: obj?.metadata.resourceVersion ?? rv, fields: obj?.metadata.managedFields });
           // The fetched object may be newer than the cache; the watch will catch up and recompute again.

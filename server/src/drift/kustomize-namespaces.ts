@@ -58,6 +58,11 @@ export class KustomizeNamespaces {
     return own.size === 1 ? [...own][0] : undefined;
   }
 
+  /** True when a kustomization lists `filePath` (directly or through a folder resource), i.e. drift should render it. */
+  isBuilt(filePath: string): boolean {
+    return this.parentsOf(normalizePath(filePath)).length > 0 || this.parentsOf(path.posix.dirname(normalizePath(filePath))).length > 0;
+  }
+
   /** Namespaces that the chains from `dir` up to each root overlay give, outermost setting first. */
   private outermost(dir: string, seen: Set<string>, depth: number): Array<string | undefined> {
     const own = this.byDir.get(dir)?.namespace;

@@ -48,7 +48,7 @@ export interface PreviewBinding {
   substituteFrom?: Array<{ kind: string; name: string; optional?: boolean }>;
   /** Argo CD tracking method; `annotation` is Argo CD 3's default. */
   trackingMethod?: 'label' | 'annotation' | 'annotation+label';
-  /** Set when the source is a Helm chart (Argo CD `spec.source.chart`/`helm`) that we do not render. */
+  /** Set when the source is a Helm chart (Argo CD `spec.source.chart`/`helm`): rendered with helm when it is local and helm exists (render-helm.ts). */
   helm?: boolean;
 }
 

@@ -12,6 +12,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { Range } from '../findings.js';
 import { bindingFromObject, type PreviewBinding } from './binding.js';
+import { helmSourceOf, isHelmObject, renderHelmChart, type HelmRenderedObject, type LocalHelmChart } from './render-helm.js';
 import { substituteVariables, substitutionDisabled } from './post-build-substitute.js';
 import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
 import { stableYaml } from './unified-diff.js';
@@ -23,7 +24,7 @@ export interface SourceRef {
   range: Range;
   /** The source document, to map a field path to a range; absent when the mapping is unknown. */
   document?: SourceDocument;
-  /** True when the object came out of kustomize and was matched back to this file by identity (best effort). */
+  /** True when the object came out of kustomize or helm and was matched back to this file (best effort). */
   mapped?: boolean;
   /** Kustomize patches that target the object: a field they set is reported on the patch. */
   patches?: SourceDocument[];
@@ -54,10 +55,14 @@ export interface RenderProblem {
 
 /** What a unit is. */
 export interface RenderUnit {
-  /** Absolute folder (kustomize or plain) or file. */
+  /** Absolute folder (kustomize, plain or Helm chart) or file. */
   root: string;
-  kind: 'kustomize' | 'folder' | 'file';
+  kind: 'kustomize' | 'folder' | 'file' | 'helm';
   binding?: PreviewBinding;
+  /** For `helm` units: the chart and how the Argo CD Application renders it. */
+  helm?: LocalHelmChart;
+  /** For `helm` units: the file declaring the Application, where errors and unmapped objects point. */
+  declaredIn?: string;
   /** Every file whose change can change the unit's output. */
   files: Set<string>;
 }
@@ -93,9 +98,11 @@ export interface RenderOptions {
 export interface RenderTools {
   /** Command and leading args that build a kustomization dir given as the last argument; undefined when neither kustomize nor kubectl exists. */
   kustomize?: { command: string; args: string[] };
+  /** The helm binary (`helm` on PATH; tests inject a built one); undefined means charts are not rendered. */
   helm?: string;
 }
 
+const FILE_START: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test']);
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const MAX_SCAN_FILES = 20_000;
@@ -267,7 +274,7 @@ export interface RepoIndex {
   root: string;
   yamlFiles: string[];
   kustomizations: Map<string, KustomizationInfo>;
-  bindings: Array<{ binding: PreviewBinding; file: string }>;
+  bindings: Array<{ binding: PreviewBinding; file: string; object?: KubeObject }>;
 }
 
 /** Scans `root` once: kustomizations and Flux Kustomization / Argo CD Application bindings. */
@@ -295,7 +302,7 @@ export async function indexRepository(root: string, signal?: AbortSignal): Promi
     if (!text.includes('kustomize.toolkit.fluxcd.io') && !text.includes('argoproj.io')) continue;
     for (const doc of parseSourceDocuments(file, text)) {
       const b = bindingFromObject(doc.value, root);
-      if (b) bindings.push({ binding: b, file });
+      if (b) bindings.push({ binding: b, file, object: doc.value as KubeObject });
     }
   }
   return { root, yamlFiles, kustomizations, bindings };
@@ -334,7 +341,12 @@ function folderTree(index: RepoIndex, dir: string): Set<string> {
  * is selected (or reads a selected file), then unbound root kustomizations
  * (those no other kustomization references), then loose YAML files.
  */
-export function resolveUnits(index: RepoIndex, paths: string[], extraBindings: PreviewBinding[] = []): { units: RenderUnit[]; notes: string[] } {
+export function resolveUnits(
+  index: RepoIndex,
+  paths: string[],
+  extraBindings: PreviewBinding[] = [],
+  opts: { helm?: boolean } = {},
+): { units: RenderUnit[]; notes: string[] } {
   const selection = paths.length ? paths.map((p) => path.resolve(p)) : [index.root];
   const selected = (unitRoot: string, files: Set<string>) =>
     selection.some((s) => within(unitRoot, s) || within(s, unitRoot) || [...files].some((f) => within(f, s)));
@@ -343,13 +355,27 @@ export function resolveUnits(index: RepoIndex, paths: string[], extraBindings: P
   const covered = new Set<string>();
   const coveredDirs: string[] = [];
   const seenFolders = new Set<string>();
-  const allBindings = [...extraBindings, ...index.bindings.map((b) => b.binding)];
-  for (const binding of allBindings) {
+  const allBindings: Array<{ binding: PreviewBinding; file?: string; object?: KubeObject }> = [...extraBindings.map((binding) => ({ binding })), ...index.bindings];
+  for (const { binding, file: declaredIn, object } of allBindings) {
     if (seenFolders.has(binding.folder)) continue;
     const kdir = index.kustomizations.get(binding.folder);
     const files = kdir ? kustomizeTree(index, binding.folder) : folderTree(index, binding.folder);
     if (binding.helm) {
-      if (selected(binding.folder, files)) notes.push(`not previewed: needs helm (Argo CD Application ${binding.namespace}/${binding.name} has a Helm source)`);
+      const app = `Argo CD Application ${binding.namespace}/${binding.name}`;
+      const source = object && declaredIn ? helmSourceOf(object, index.root) : undefined;
+      if (opts.helm && source?.kind === 'local') {
+        // The chart folder itself is not indexed (templates are not objects): the unit is touched by the Application, its values files and anything under the chart.
+        const chartFiles = new Set([declaredIn!, ...source.chart.valueFiles]);
+        seenFolders.add(binding.folder);
+        coveredDirs.push(binding.folder);
+        if (selected(binding.folder, chartFiles)) units.push({ root: binding.folder, kind: 'helm', binding, files: chartFiles, helm: source.chart, declaredIn });
+      } else if (selected(binding.folder, files)) {
+        notes.push(
+          opts.helm && source?.kind === 'remote'
+            ? `not previewed: chart ${source.chart} comes from a remote repository (${app})`
+            : `not previewed: needs helm (${app} has a Helm source)`,
+        );
+      }
       continue;
     }
     if (!kdir && files.size === 0) continue;
@@ -412,21 +438,14 @@ async function readSourceDocs(files: Iterable<string>): Promise<SourceDocument[]
   return out;
 }
 
-/** Reads a HelmRelease / Argo Helm source and says what is not previewed. */
-function helmNote(object: KubeObject, tools: RenderTools): string | undefined {
-  const spec = object.spec as Record<string, unknown> | undefined;
-  const isHelmRelease = object.kind === 'HelmRelease' && object.apiVersion.startsWith('helm.toolkit.fluxcd.io/');
-  const source = spec && (spec.source ?? (Array.isArray(spec.sources) ? spec.sources[0] : undefined));
-  const isArgoHelm =
-    object.kind === 'Application' &&
-    object.apiVersion.startsWith('argoproj.io/') &&
-    !!source &&
-    typeof source === 'object' &&
-    ('chart' in (source as object) || 'helm' in (source as object));
-  if (!isHelmRelease && !isArgoHelm) return undefined;
-  return tools.helm
-    ? 'chart contents not previewed: rendering charts needs the chart source, which GitOps Lens does not fetch'
-    : 'chart contents not previewed: needs helm';
+/** Says what of a HelmRelease / Argo CD Helm source is not previewed; undefined when its local chart is rendered. */
+function helmNote(object: KubeObject, tools: RenderTools, root: string): string | undefined {
+  if (!isHelmObject(object)) return undefined;
+  if (!tools.helm) return 'chart contents not previewed: needs helm';
+  const source = helmSourceOf(object, root);
+  if (source?.kind === 'remote') return `chart contents not previewed: chart ${source.chart} comes from a remote repository`;
+  if (source?.kind === 'invalid') return `chart contents not previewed: ${source.message}`;
+  return undefined;
 }
 
 /** Parses kustomize output (a multi-document YAML stream) into objects. */
@@ -460,12 +479,27 @@ function substituteObject(object: KubeObject, vars: Record<string, string>): { o
   }
 }
 
-type Rendered = { object: KubeObject; doc?: SourceDocument; mapped: boolean; patches?: SourceDocument[] };
+type Rendered = { object: KubeObject; doc?: SourceDocument; mapped: boolean; patches?: SourceDocument[]; file?: string };
+
+/** Helm output mapped to its template file (start of file: templates are not YAML), else to the declaring document. */
+function fromHelm(rendered: HelmRenderedObject[], declaring: SourceDocument | undefined): Rendered[] {
+  return rendered.map(({ object, templateFile }) =>
+    templateFile ? { object, mapped: true, file: templateFile } : { object, doc: declaring, mapped: true },
+  );
+}
 
 async function renderUnit(unit: RenderUnit, tools: RenderTools, patchFiles: Set<string>, signal?: AbortSignal): Promise<Rendered[]> {
   if (unit.kind === 'file') {
     const docs = await readSourceDocs([unit.root]);
     return docs.filter((d) => isKubeObject(d.value)).map((d) => ({ object: d.value as KubeObject, doc: d, mapped: false }));
+  }
+  if (unit.kind === 'helm') {
+    if (!tools.helm || !unit.helm) return [];
+    const rendered = await renderHelmChart(tools.helm, unit.helm, signal);
+    const declaring = unit.declaredIn
+      ? (await readSourceDocs([unit.declaredIn])).find((d) => d.kind === 'Application' && d.name === unit.binding?.name)
+      : undefined;
+    return fromHelm(rendered, declaring);
   }
   if (unit.kind === 'kustomize') {
     if (!tools.kustomize) throw new Error(NO_KUSTOMIZE_MESSAGE);
@@ -508,7 +542,7 @@ async function renderUnit(unit: RenderUnit, tools: RenderTools, patchFiles: Set<
 export async function renderDesired(opts: RenderOptions): Promise<RenderResult> {
   const tools: RenderTools = { ...(await detectTools()), ...(opts.tools ?? {}) };
   const index = await indexRepository(opts.root, opts.signal);
-  const { units: allUnits, notes } = resolveUnits(index, opts.paths, opts.bindings);
+  const { units: allUnits, notes } = resolveUnits(index, opts.paths, opts.bindings, { helm: !!tools.helm });
   // A folder unit is also touched by a file deleted from it (the index no longer lists that file).
   const touched = (u: RenderUnit) =>
     [...u.files].some((f) => opts.onlyFiles!.has(f)) || (u.kind !== 'file' && [...opts.onlyFiles!].some((f) => within(f, u.root)));
@@ -523,12 +557,13 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
       rendered = await renderUnit(unit, tools, patchFiles, opts.signal);
     } catch (e) {
       if (opts.signal?.aborted) throw e;
-      const file = unit.kind === 'file' ? unit.root : ((await kustomizationFileOf(unit.root)) ?? unit.root);
+      const file =
+        unit.kind === 'file' ? unit.root : unit.kind === 'helm' ? (unit.declaredIn ?? unit.root) : ((await kustomizationFileOf(unit.root)) ?? unit.root);
       problems.push({
         unit: unit.root,
         label: path.relative(opts.root, unit.root) || '.',
         file,
-        message: `kustomize build failed: ${(e as Error).message}`,
+        message: `${unit.kind === 'helm' ? 'helm template failed' : 'kustomize build failed'}: ${(e as Error).message}`,
         binding: unit.binding,
       });
       continue;
@@ -551,9 +586,36 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
         object,
         binding: unit.binding,
         unit: unit.root,
-        source: r.doc ? { file: r.doc.file, range: r.doc.range, document: r.doc, mapped: r.mapped, ...(r.patches?.length ? { patches: r.patches } : {}) } : undefined,
-        note: helmNote(object, tools),
+        source: r.doc
+          ? { file: r.doc.file, range: r.doc.range, document: r.doc, mapped: r.mapped, ...(r.patches?.length ? { patches: r.patches } : {}) }
+          : r.file
+            ? { file: r.file, range: FILE_START, mapped: true }
+            : undefined,
+        note: helmNote(object, tools, opts.root),
       });
+      // A Flux HelmRelease of a chart in this repository: helm-controller renders it; so does the preview.
+      if (tools.helm && object.kind === 'HelmRelease' && isHelmObject(object)) {
+        const source = helmSourceOf(object, opts.root);
+        if (source?.kind !== 'local') continue;
+        try {
+          for (const h of fromHelm(await renderHelmChart(tools.helm, source.chart, opts.signal), r.doc)) {
+            objects.push({
+              object: h.object,
+              unit: unit.root,
+              source: h.doc ? { file: h.doc.file, range: h.doc.range, document: h.doc, mapped: true } : h.file ? { file: h.file, range: FILE_START, mapped: true } : undefined,
+            });
+          }
+        } catch (e) {
+          if (opts.signal?.aborted) throw e;
+          problems.push({
+            unit: unit.root,
+            label: path.relative(opts.root, source.chart.chartDir) || '.',
+            file: r.doc?.file ?? unit.root,
+            message: `helm template failed for HelmRelease ${object.metadata.name}: ${(e as Error).message}`,
+            binding: unit.binding,
+          });
+        }
+      }
     }
     for (const o of objects) {
       if (o.unit !== unit.root || !o.note) continue;
