@@ -12,17 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
-import { runCli } from '../../server/src/cli/main.js';
+import { runDriftCli } from '../support/drift-cli-helpers.js';
 
 const cp = testCluster();
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['drift', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd, env: { ...process.env, KUBECONFIG: cp!.kubeconfigPath } });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], cwd: string) => runDriftCli(cp!, args, cwd);
 
 describe('gitops-lens drift: document classification and kinds not served', { skip: cp ? false : NO_TEST_CLUSTER_REASON }, () => {
   test('examples/apps/podinfo: the patch file is not an object; the misspelled kind is not checked', async () => {

@@ -14,32 +14,13 @@ import { pathToFileURL } from 'node:url';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 import { DriftService } from '../../server/src/drift/drift-service.js';
 import { SchemaRegistry } from '../../server/src/schemas/schema-registry.js';
+import { integerSizeCrd } from '../support/crd-fixtures.js';
 
 const cp = testCluster();
 
 test('a cluster-only CRD is known to the schema registry once the binding connects', { skip: cp ? false : NO_TEST_CLUSTER_REASON }, async () => {
   const group = `g${randomBytes(3).toString('hex')}.drift.example`;
-  const crd = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.${group}
-spec:
-  group: ${group}
-  scope: Namespaced
-  names: { plural: widgets, singular: widget, kind: Widget, listKind: WidgetList }
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: { type: integer }
-`;
+  const crd = integerSizeCrd(group, 'Widget', 'widgets');
   const r = await cp!.kubectl(['apply', '-f', '-'], { context: 'admin', input: crd });
   assert.equal(r.code, 0, r.stderr);
   await cp!.kubectl(['wait', '--for=condition=Established', `crd/widgets.${group}`, '--timeout=30s'], { context: 'admin' });

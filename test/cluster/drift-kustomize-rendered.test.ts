@@ -16,8 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
+import { kubectlAsAdmin, runDriftCli } from '../support/drift-cli-helpers.js';
 import { pathToFileURL } from 'node:url';
-import { runCli } from '../../server/src/cli/main.js';
 import { DriftService } from '../../server/src/drift/drift-service.js';
 import type { Finding } from '../../server/src/findings.js';
 
@@ -25,17 +25,9 @@ const cp = testCluster();
 const skip = cp ? false : NO_TEST_CLUSTER_REASON;
 const NS = `drift-rendered-${randomBytes(3).toString('hex')}`;
 
-async function admin(args: string[], input?: string): Promise<void> {
-  const r = await cp!.kubectl(args, { context: 'admin', input });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-}
+const admin = (args: string[], input?: string): Promise<void> => kubectlAsAdmin(cp!, args, input);
 
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['drift', ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), cwd, env: { ...process.env, KUBECONFIG: cp!.kubeconfigPath } });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], cwd: string) => runDriftCli(cp!, args, cwd);
 
 /** Polls until `fn` returns a truthy value; fails with `what` and the last value seen. */
 async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {

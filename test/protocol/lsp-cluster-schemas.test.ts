@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { ActiveDocumentNotification } from '../../server/src/lsp/protocol.js';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient } from './lsp-test-client.js';
+import { integerSizeCrd } from '../support/crd-fixtures.js';
 
 const cluster: ControlPlane | undefined = testCluster();
 
@@ -61,27 +62,7 @@ describe('cluster schemas over LSP, cached for offline use (real control plane)'
   before(async () => {
     ensureBundle();
     const cp = cluster!;
-    const crd = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: gadgets.${group}
-spec:
-  group: ${group}
-  scope: Namespaced
-  names: { plural: gadgets, singular: gadget, kind: Gadget, listKind: GadgetList }
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: { type: integer }
-`;
+    const crd = integerSizeCrd(group, 'Gadget', 'gadgets');
     const applied = await cp.kubectl(['apply', '-f', '-'], { input: crd });
     assert.equal(applied.code, 0, applied.stderr);
     await cp.kubectl(['wait', '--for=condition=Established', `crd/gadgets.${group}`, '--timeout=30s']);
