@@ -8,6 +8,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, YAMLParseError, type Document, type Node, type Pair } from 'yaml';
 import type { Finding, Range } from '../findings.js';
+import { parseBlockDocument, type FastParseOptions } from './fast-block-parser.js';
 import { LineIndex } from './text-positions.js';
 
 /** One YAML document of a manifest file. */
@@ -62,7 +63,20 @@ export interface ParseOptions {
    * so each document's syntax tree can be dropped right after it was validated.
    */
   onDocument?: (document: ManifestDocument, file: ParsedManifestFile) => void;
+  /**
+   * Parse plain block YAML with the fast block parser (the same nodes, several
+   * times faster), falling back to `yaml` for anything else. Default true;
+   * false forces `yaml` (tests compare the two).
+   */
+  fastPath?: boolean;
 }
+
+/**
+ * What every part is parsed with. uniqueKeys is off because yaml checks it
+ * with a linear scan per key (a 4 MB ConfigMap took over 50 s);
+ * reportDuplicateKeys does the same check in linear time.
+ */
+const YAML_OPTIONS: FastParseOptions = { prettyErrors: false, uniqueKeys: false, strict: true, merge: true, logLevel: 'error' };
 
 /** A cache of parsed document parts, keyed by their text; keep one per open file. */
 export type ParseCache = Map<string, Document.Parsed[]>;
@@ -189,9 +203,8 @@ export function parseManifests(text: string, options: ParseOptions = {}): Parsed
     let docs = options.cache?.get(part.text);
     if (!docs) {
       try {
-        // uniqueKeys is off because yaml checks it with a linear scan per key
-        // (a 4 MB ConfigMap took over 50 s); reportDuplicateKeys does the same check in linear time.
-        docs = parseAllDocuments(part.text, { prettyErrors: false, uniqueKeys: false, strict: true, merge: true, logLevel: 'error' }) as unknown as Document.Parsed[];
+        const fast = options.fastPath === false ? undefined : parseBlockDocument(part.text, YAML_OPTIONS);
+        docs = fast ? [fast] : (parseAllDocuments(part.text, YAML_OPTIONS) as unknown as Document.Parsed[]);
         if (!Array.isArray(docs)) docs = [];
         for (const d of docs) reportDuplicateKeys(d);
       } catch (err) {
