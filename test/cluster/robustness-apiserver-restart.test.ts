@@ -19,6 +19,7 @@ import { ClusterClient } from '../../server/src/cluster/read-only-transport.js';
 import { LiveCache } from '../../server/src/cluster/live-cache.js';
 import { DriftService } from '../../server/src/drift/drift-service.js';
 import type { Finding } from '../../server/src/findings.js';
+import { until as pollUntil } from '../support/wait.ts';
 
 // The binaries exist whenever the run's control plane was built; an external cluster can't be restarted.
 const shared = testCluster();
@@ -28,14 +29,9 @@ const NS = 'restart-test';
 
 let describeState: () => string = () => '';
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (${describeState()})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls with the restart's longer deadline and the cache state in the timeout message. */
+function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
+  return pollUntil(what, fn, timeoutMs, { describeState });
 }
 
 describe('kube-apiserver restarted during a watch', { skip }, () => {

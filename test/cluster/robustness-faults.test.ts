@@ -23,22 +23,13 @@ import { ClusterClient } from '../../server/src/cluster/read-only-transport.js';
 import { LiveCache, type WatchScope } from '../../server/src/cluster/live-cache.js';
 import { DriftService, type DriftSettings } from '../../server/src/drift/drift-service.js';
 import type { Finding } from '../../server/src/findings.js';
+import { until } from '../support/wait.ts';
 
 const cp = testCluster();
 const skip = cp ? false : NO_TEST_CLUSTER_REASON;
 const NS = `robust-${randomBytes(3).toString('hex')}`;
 const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
 const suiteStart = Date.now();
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function kubectl(args: string[], input?: string): Promise<string> {
   const r = await cp!.kubectl(args, { context: 'admin', input });

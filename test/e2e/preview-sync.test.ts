@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import { assertCommandContributed } from './support/prerequisites.js';
 import { scenarioPrerequisites, uniqueNamespace } from './support/scenario.js';
 import { withSession } from './support/session.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../support/wait.ts';
 
 const PLAN_VIEW = 'GitOps Plan';
 

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { inCI } from './support/prerequisites.js';
 import { gitopsStatus, gitopsStatusText, scenarioPrerequisites } from './support/scenario.js';
 import { lineOf, withSession } from './support/session.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../support/wait.ts';
 
 test('restricted mode: validation works, the status bar says cluster features are off, no cluster request', { timeout: 240_000 }, async (t) => {
   const started = Date.now();

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import { freePort } from './support/code-server.js';
 import { gitopsStatus, gitopsStatusText, scenarioPrerequisites } from './support/scenario.js';
 import { withSession } from './support/session.js';
-import { waitFor } from './support/wait.js';
+import { waitFor } from '../support/wait.ts';
 
 const UNREACHABLE = /unreachable|cannot reach|can't reach|could not connect|connection refused|ECONNREFUSED|offline|not reachable/i;
 

@@ -62,3 +62,23 @@ export async function waitFor<T>(
     await pause(interval);
   }
 }
+
+/**
+ * Polls a synchronous condition (state the test can read directly, such as a
+ * cache or a recorded list) until it returns a truthy value, and returns it.
+ * `describeState` adds what the test knows to the timeout message.
+ */
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | null | false,
+  timeout = 30_000,
+  { interval = 25, describeState }: { interval?: number; describeState?: () => string } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() >= deadline) throw new WaitTimeoutError(describeState ? `${what} (${describeState()})` : what, v, undefined);
+    await pause(interval);
+  }
+}

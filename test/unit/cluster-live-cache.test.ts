@@ -10,16 +10,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClusterClient } from '../../server/src/cluster/read-only-transport.js';
 import { LiveCache } from '../../server/src/cluster/live-cache.js';
+import { until } from '../support/wait.ts';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
-
-async function until(what: string, fn: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function scriptedApi() {
   let rv = 10;

@@ -20,6 +20,7 @@ import {
   type ExecApprovalRequest,
 } from '../../server/src/cluster/exec-credential.js';
 import { loadKubeconfig, transportOptionsFor } from '../../server/src/cluster/kubeconfig.js';
+import { until } from '../support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gitops-lens-cred-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,14 +38,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until(what: string, fn: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, writeFileSync, createWriteStream } from 
 import net from 'node:net';
 import path from 'node:path';
 import { extensionManifest, repoRoot } from './prerequisites.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../../support/wait.ts';
 
 export interface CodeServerOptions {
   /** The code-server launcher written by scripts/install-code-server.mjs. */

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { repoRoot } from './prerequisites.js';
-import { waitFor, type WaitOptions } from './wait.js';
+import { waitFor, type WaitOptions } from '../../support/wait.ts';
 
 /** One row of the Problems panel, parsed from the row's accessible label. */
 export interface ProblemRow {
