@@ -108,6 +108,15 @@ async function main(): Promise<void> {
     const installer = path.join(root, 'scripts/install-code-server.mjs');
     const r = spawnSync(process.execPath, [installer, ...(inCI ? [] : ['--check'])], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) missing('code-server', `"node scripts/install-code-server.mjs" exited ${r.status}`);
+    // Every scenario installs this .vsix with code-server, as a user would; package it once.
+    step('Package the extension (.vsix) for the end-to-end tier');
+    const { packageVsix } = await import('../test/e2e/support/code-server.ts');
+    try {
+      env.GITOPS_LENS_E2E_VSIX = packageVsix();
+      console.log(`packaged ${env.GITOPS_LENS_E2E_VSIX}`);
+    } catch (err) {
+      missing('the .vsix', (err as Error).message);
+    }
   }
 
   const files = tiers.flatMap(testFiles);

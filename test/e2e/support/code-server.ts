@@ -1,12 +1,13 @@
 /**
  * Starts code-server (the real VS Code workbench, served over HTTP) for one scenario: a fresh
- * user-data dir with our user settings, a fresh extensions dir holding the built extension as an
- * unpacked folder, and a folder to open. The process runs in its own process group so teardown
+ * user-data dir with our user settings, a fresh extensions dir into which code-server itself
+ * installs the extension's .vsix (the file users install), and a folder to open. The process runs in its own process group so teardown
  * also ends the extension host and the language server it spawned.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { extensionManifest, repoRoot } from './prerequisites.js';
 import { waitFor } from '../../support/wait.ts';
@@ -75,20 +76,41 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Copies the built extension into `extensionsDir` as `publisher.name-version`, the layout VS Code
- * scans at startup. Only what the .vsix would hold is copied (manifest, bundles, schemas, docs).
+ * Packages the built extension into a .vsix with vsce, the way `npm run package` does but from
+ * the bundles already in dist/. `npm test` packages once per run and passes the file in
+ * GITOPS_LENS_E2E_VSIX; a scenario run on its own packages its own.
  */
-export function installExtension(extensionsDir: string): string {
-  // GITOPS_LENS_E2E_EXTENSION_ROOT lets the harness itself be debugged against another build.
-  const root = process.env.GITOPS_LENS_E2E_EXTENSION_ROOT ?? repoRoot;
+export function packageVsix(root = process.env.GITOPS_LENS_E2E_EXTENSION_ROOT ?? repoRoot): string {
   const m = extensionManifest(root);
-  const target = path.join(extensionsDir, `${m.publisher}.${m.name}-${m.version}`);
-  mkdirSync(target, { recursive: true });
-  for (const entry of ['package.json', 'dist', 'schemas', 'README.md', 'LICENSE']) {
-    const from = path.join(root, entry);
-    if (existsSync(from)) cpSync(from, path.join(target, entry), { recursive: true });
+  const out = path.join(os.tmpdir(), `gitops-lens-e2e-${process.pid}`, `${m.name}-${m.version}.vsix`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0 || !existsSync(out)) throw new Error(`vsce package failed (exit ${r.status}): ${r.stdout}${r.stderr}`);
+  return out;
+}
+
+/**
+ * Installs the extension's .vsix into `extensionsDir` with `code-server --install-extension`, so
+ * every scenario runs what a user installs: only the files the .vsix holds, unpacked by VS Code.
+ */
+export function installExtension(launcher: string, extensionsDir: string): string {
+  const vsix = process.env.GITOPS_LENS_E2E_VSIX ?? packageVsix();
+  const r = spawnSync(launcher, ['--install-extension', vsix, '--extensions-dir', extensionsDir], { encoding: 'utf8', env: cleanEnv(process.env) });
+  if (r.status !== 0 || !/successfully installed/i.test(r.stdout)) {
+    throw new Error(`code-server could not install ${vsix} (exit ${r.status}): ${r.stdout}${r.stderr}`);
   }
-  return target;
+  const m = extensionManifest();
+  const installed = path.join(extensionsDir, `${m.publisher}.${m.name}-${m.version}`);
+  if (!existsSync(path.join(installed, 'dist', 'server.js'))) throw new Error(`the installed extension has no dist/server.js under ${installed}`);
+  return installed;
+}
+
+/** The environment without the variables of a VS Code the tests may themselves run in. */
+function cleanEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...base };
+  for (const k of Object.keys(env)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete env[k];
+  return env;
 }
 
 /** Starts code-server and resolves once its HTTP server answers. */
@@ -101,7 +123,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     path.join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({ ...quietSettings, ...opts.settings }, null, 2),
   );
-  installExtension(extensionsDir);
+  installExtension(opts.launcher, extensionsDir);
 
   const port = await freePort();
   const args = [
@@ -117,9 +139,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   ];
   const logFile = path.join(opts.scratch, 'code-server.log');
   const log = createWriteStream(logFile);
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   // The tests' own process may run inside a VS Code terminal; its variables must not leak in.
-  for (const k of Object.keys(env)) if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete env[k];
+  const env = cleanEnv({ ...process.env, ...opts.env });
   const child: ChildProcess = spawn(opts.launcher, args, {
     cwd: opts.scratch,
     env,
