@@ -4,7 +4,8 @@
  * file says `replicas: 3`, the overlay patches it to 5 and the cluster holds
  * 5 as the agent applied it. Drift compares with the rendered overlay, so
  * there is no false "live 5, desired 3"; a live edit to another value is
- * drift whose message gives the overlay's desired value, on the base file.
+ * drift whose message gives the overlay's desired value, on the base file,
+ * and on the patch file that declares the field (at its own value).
  * It reads with the admin identity: test/protocol/lsp-cluster.test.ts, run
  * in parallel, asserts from the audit log that the tool identity sends
  * nothing during its untrusted phase.
@@ -75,7 +76,8 @@ describe('gitops-lens drift: desired values rendered through the kustomize overl
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const report = JSON.parse(r.stdout) as Report;
     assert.deepEqual(report.files.flatMap((f) => f.findings), [], 'no false "live 5, desired 3"');
-    assert.deepEqual(report.files.map((f) => f.path), ['apps/base/deployment.yaml']);
+    // The patch file is compared too (the fields it declares), and agrees.
+    assert.deepEqual(report.files.map((f) => f.path), ['apps/base/deployment.yaml', 'apps/production/replicas.yaml']);
   });
 
   test('a live edit to another value: drift with the overlay desired value, on the base file', async () => {
@@ -83,7 +85,9 @@ describe('gitops-lens drift: desired values rendered through the kustomize overl
     const r = await cli(['apps', '--context', 'admin', '--root', repo], repo);
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /^apps\/base\/deployment\.yaml:6:13: warning drift-value: live 7, desired 5 \(after kustomize overlay apps\/production\) — changed by "kubectl-edit" at \d\d:\d\d/m);
-    assert.equal(r.stdout.match(/drift-value/g)?.length, 1, r.stdout);
+    // The patch that sets replicas reports it too, on its own value (line 6 `replicas: 5`), as is: no overlay above it.
+    assert.match(r.stdout, /^apps\/production\/replicas\.yaml:6:13: warning drift-value: live 7, desired 5 — changed by "kubectl-edit" at \d\d:\d\d/m);
+    assert.equal(r.stdout.match(/drift-value/g)?.length, 2, r.stdout);
   });
 
   test('the language server engine: the saved file uses the overlay value; unsaved text compares as written', async () => {
@@ -114,6 +118,20 @@ describe('gitops-lens drift: desired values rendered through the kustomize overl
       const edited = text.replace('nginx:1.25', 'nginx:1.25 ');
       await service.setDocuments(uri, edited);
       await until('drift against the literal', () => findings.get(uri)?.find((f) => f.code === 'drift-value' && /^live 7, desired 3 — changed by/.test(f.message)));
+
+      // The overlay's patch file: once rendered, the field it declares gets the diagnostic on its exact value.
+      const patchFile = path.join(repo, 'apps', 'production', 'replicas.yaml');
+      const patchUri = pathToFileURL(patchFile).href;
+      const patchText = fs.readFileSync(patchFile, 'utf8');
+      await service.setDocuments(patchUri, patchText);
+      const onPatch = await until('drift on the patch file', () => findings.get(patchUri)?.find((f) => f.code === 'drift-value' && /kubectl-edit/.test(f.message)));
+      assert.match(onPatch.message, /^live 7, desired 5 — changed by "kubectl-edit" at \d\d:\d\d\. /);
+      assert.deepEqual(onPatch.range, { start: { line: 5, character: 12 }, end: { line: 5, character: 13 } });
+      assert.deepEqual(findings.get(patchUri)?.length, 1, JSON.stringify(findings.get(patchUri)));
+      assert.match(service.hover(patchUri, patchText, { line: 5, character: 12 })?.markdown ?? '', /Live: `7`/);
+      // Reverting live to the overlay's value clears it, through the watch.
+      await admin(['patch', 'deployment', 'web', '-n', NS, '--type=merge', '--field-manager=kubectl-edit', '-p', '{"spec":{"replicas":5}}']);
+      await until('the patch file drift to clear', () => findings.get(patchUri)?.length === 0);
     } finally {
       service.dispose();
     }

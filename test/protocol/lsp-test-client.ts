@@ -121,6 +121,11 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** Extra environment for the server process (e.g. `KUBECONFIG`), on top of this process's. */
   env?: Record<string, string>;
+  /**
+   * Resource-scoped settings, like a multi-root workspace's per-folder
+   * values: the `gitopsLens` section for a `scopeUri` (undefined: use {@link settings}).
+   */
+  settingsFor?: (scopeUri: string | undefined) => Record<string, unknown> | undefined;
 }
 
 /** A running server plus the client side of the connection. */
@@ -165,7 +170,7 @@ export class LspTestClient {
     });
     connection.onRequest(ConfigurationRequest.type, (params) => {
       client.configurationRequests.push(...params.items);
-      return params.items.map((item) => (item.section === 'gitopsLens' ? structuredClone(client.settings) : null));
+      return params.items.map((item) => (item.section === 'gitopsLens' ? structuredClone(options.settingsFor?.(item.scopeUri) ?? client.settings) : null));
     });
     connection.onRequest(RegistrationRequest.type, (params) => {
       client.registrations.push(...params.registrations.map((r) => r.method));

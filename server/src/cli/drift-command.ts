@@ -46,12 +46,18 @@ Options:
   --kubeconfig PATH     kubeconfig file (default: KUBECONFIG or ~/.kube/config)
   --output text|json    output format (default: text)
   --root DIR            repository root that Flux/Argo CD paths are relative to (default: git top level, else the current folder)
-  --allow-exec          allow kubeconfig exec / auth-provider credential commands to run
+  --allow-exec          allow kubeconfig exec / auth-provider credential commands to run, and
+                        approve credential files (token file, client certificate/key, CA) kept
+                        outside the usual folders (~/.kube, ~/.minikube, /etc/kubernetes, …)
+                        for a server that is not on this machine
                         (the CLI has no approval prompt; without this flag such users fail with exit 2)
   -h, --help            show this help
 
-Kustomize patches, kustomization files, Helm chart files and generator inputs
-are not objects and are not compared. An object whose kind the cluster does not
+Kustomize strategic-merge patch files (listed under patches: or
+patchesStrategicMerge:) are compared field by field: a field a patch declares
+whose live value differs from the rendered desired value is reported on the
+patch file. Kustomization files, Helm chart files and generator inputs are not
+objects and are not compared. An object whose kind the cluster does not
 serve (misspelled kind, CRD not installed) is reported as "Drift not checked"
 (information) and does not change the exit code.
 
@@ -168,7 +174,7 @@ export const driftCommand: CliCommand = {
         });
         c = { client: ClusterClient.create({ ...topts, userAgent: 'gitops-lens-cli/drift' }), namespace: rc.namespace };
       } catch (e) {
-        const msg = (e as Error).message + ((e as { reason?: string }).reason === 'NotApproved' ? ' Pass --allow-exec to let the CLI run it.' : '');
+        const msg = (e as Error).message + ((e as { reason?: string }).reason === 'NotApproved' ? ' Pass --allow-exec to approve it.' : '');
         c = { error: redact(msg), namespace: 'default' };
       }
       clients.set(context, c);
@@ -192,7 +198,10 @@ export const driftCommand: CliCommand = {
           undetermined = true;
           continue;
         }
-        const docs = withRendered(rendered, file, desiredDocuments(text, { filePath: file, index })).filter((d) => d.apiVersion && d.kind && d.name && !(d.kind === 'Kustomization' && d.apiVersion?.startsWith('kustomize.config.k8s.io')));
+        const docs = withRendered(rendered, file, desiredDocuments(text, { filePath: file, index, patches: true })).filter(
+          // A patch is compared only through the rendered object it patches (identity and name prefix come from the render).
+          (d) => d.apiVersion && d.kind && d.name && !(d.kind === 'Kustomization' && d.apiVersion?.startsWith('kustomize.config.k8s.io')) && (!d.patch || d.rendered),
+        );
         if (!docs.length) continue;
         const rel = path.relative(root, file).replace(/\\/g, '/');
         const binding = resolveBinding(rel, { bindings: [], context: (options.context as string | undefined) ?? '' }, agents);

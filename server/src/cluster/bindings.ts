@@ -215,6 +215,15 @@ export async function deployStatus(client: ClusterClient, agent: AgentSource, re
   } catch (e) {
     return { kind: 'unknown', reason: (e as Error).message, text: `deploy status unknown: ${(e as Error).message}` };
   }
+  return deployStatusOf(obj, agent, repoRoot);
+}
+
+/**
+ * {@link deployStatus} for an agent object already read (e.g. from the live
+ * cache, which follows its status through the watch); undefined means it is
+ * not in the cluster.
+ */
+export async function deployStatusOf(obj: KubeObject | undefined, agent: AgentSource, repoRoot: string): Promise<DeployStatus> {
   if (!obj) return { kind: 'unknown', reason: 'not found', text: `${agent.name} is not in the cluster` };
   const { revision, failure } = revisionOfAgent(obj);
   if (failure) return { kind: 'reconcile-failed', reason: failure, text: `reconcile failed: ${failure}` };

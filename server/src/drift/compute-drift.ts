@@ -33,6 +33,16 @@ export interface DesiredDocument {
    * rendered-desired.ts.
    */
   rendered?: RenderedDesired;
+  /**
+   * A kustomize strategic-merge patch (a file a kustomization lists under
+   * `patches:` / `patchesStrategicMerge:`), not a whole object: only the
+   * fields it declares are compared, with their rendered values, and only
+   * once {@link rendered} maps it to the object it patches (whose identity,
+   * namespace and name prefix only the render knows). Object-level findings
+   * (missing, no access, unknown) are left to the file that declares the
+   * object.
+   */
+  patch?: boolean;
 }
 
 /** The rendered counterpart of a desired document. */
@@ -244,6 +254,8 @@ export function computeDrift(input: DriftInput): DriftReport {
     const name = doc.name ?? (meta.name as string | undefined);
     if (!v || typeof v !== 'object' || !apiVersion || !kind || !name) return;
     if (kind === 'Kustomization' && apiVersion.startsWith('kustomize.config.k8s.io')) return;
+    // A patch is compared only through the object it patches, as rendered.
+    if (doc.patch && !doc.rendered) return;
     const namespace = input.clusterScoped?.(apiVersion, kind) ? '' : (input.forceNamespace ?? doc.namespace ?? (meta.namespace as string | undefined) ?? input.defaultNamespace);
     const contents = doc.document.contents as YamlNode | null;
     const off = doc.offset ?? 0;
@@ -253,6 +265,10 @@ export function computeDrift(input: DriftInput): DriftReport {
     const live = input.lookup(doc, namespace);
     const entry: ObjectEntry = { docIndex, apiVersion, kind, name, namespace, range, anchorRange: anchor, state: live.state };
     report.objects.push(entry);
+    if (doc.patch && live.state !== 'present') {
+      entry.reason = 'reason' in live ? live.reason : undefined;
+      return;
+    }
     const what = `${kind} ${namespace ? `${namespace}/` : ''}${name}`;
     if (live.state === 'missing') {
       entry.reason = live.reason;
@@ -322,10 +338,11 @@ export function computeDrift(input: DriftInput): DriftReport {
     };
     const liveObj = live.object as Record<string, unknown>;
     // The agent applies the rendered object: each declared field takes its rendered value (the file's ranges stay).
-    const effective = doc.rendered ? (declaredFromRendered(v, doc.rendered.value) as Record<string, unknown>) : v;
+    const keysAt = (p: Array<string | number>) => input.listMapKeys?.(apiVersion, kind, p) ?? fallbackListMapKeys(schemaPath(p));
+    const effective = doc.rendered ? (declaredFromRendered(v, doc.rendered.value, keysAt) as Record<string, unknown>) : v;
     const effectiveMeta = (effective.metadata ?? {}) as Record<string, unknown>;
     for (const [k, dv] of Object.entries(effective)) {
-      if (SKIP_TOP.has(k)) continue;
+      if (SKIP_TOP.has(k) || k.startsWith('$')) continue;
       if (k === 'metadata') {
         for (const [mk, mv] of Object.entries(effectiveMeta)) {
           if (SKIP_META.has(mk)) continue;
@@ -407,25 +424,41 @@ function valueAtPath(value: unknown, path: ReadonlyArray<string | number>): unkn
 /**
  * The source value with each declared field replaced by its rendered value,
  * keeping the source's shape (same keys, same list indices) so that paths
- * still point into the file. A field the render dropped, a list whose
- * length changed (an element cannot be matched safely) or a value with a
- * Flux `${var}` (substituted by the agent at apply time, not by kustomize)
- * keeps the file's value. Fields only the overlay adds are not declared
- * here and stay out of the comparison.
+ * still point into the file. Elements of lists with merge keys (`keysAt`:
+ * containers by name, ports, env, …) are matched by key, so an overlay that
+ * adds or removes other elements (a patch adding a sidecar) still gives each
+ * declared element its rendered values; a declared element the render no
+ * longer has keeps the file's value. A list without keys whose length the
+ * render changed is desired as rendered, as a whole (kustomize replaced it).
+ * A field the render dropped, or a value with a Flux `${var}` (substituted
+ * by the agent at apply time, not by kustomize), keeps the file's value.
+ * Fields only the overlay adds are not declared here and stay out of the
+ * comparison (the patch file that adds them declares them).
  */
-export function declaredFromRendered(source: unknown, rendered: unknown): unknown {
+export function declaredFromRendered(source: unknown, rendered: unknown, keysAt?: (path: Array<string | number>) => string[] | undefined, at: Array<string | number> = []): unknown {
   if (source && typeof source === 'object' && !Array.isArray(source)) {
     if (!rendered || typeof rendered !== 'object' || Array.isArray(rendered)) return source;
     const out: Record<string, unknown> = {};
     for (const [k, sv] of Object.entries(source as Record<string, unknown>)) {
       const r = rendered as Record<string, unknown>;
-      out[k] = k in r ? declaredFromRendered(sv, r[k]) : sv;
+      out[k] = k in r ? declaredFromRendered(sv, r[k], keysAt, [...at, k]) : sv;
     }
     return out;
   }
   if (Array.isArray(source)) {
-    if (!Array.isArray(rendered) || rendered.length !== source.length) return source;
-    return source.map((sv, i) => declaredFromRendered(sv, rendered[i]));
+    if (!Array.isArray(rendered)) return source;
+    const keys = keysAt?.(at);
+    const isObj = (e: unknown): e is Record<string, unknown> => !!e && typeof e === 'object' && !Array.isArray(e);
+    if (keys?.length && source.every(isObj) && rendered.every(isObj)) {
+      return source.map((sv, i) => {
+        // A key the source leaves out (e.g. protocol) does not constrain the match, as in the comparison.
+        const declared = keys.filter((k) => sv[k] !== undefined);
+        const matches = declared.length ? rendered.filter((rv) => declared.every((k) => scalarsEqual(sv[k], rv[k], [...schemaPath(at), k]))) : [];
+        return matches.length === 1 ? declaredFromRendered(sv, matches[0], keysAt, [...at, i]) : sv;
+      });
+    }
+    if (rendered.length !== source.length) return SUBSTITUTION.test(JSON.stringify(source)) ? source : rendered;
+    return source.map((sv, i) => declaredFromRendered(sv, rendered[i], keysAt, [...at, i]));
   }
   if (typeof source === 'string' && SUBSTITUTION.test(source)) return source;
   if (rendered === undefined || (rendered !== null && typeof rendered === 'object')) return source;
@@ -448,11 +481,15 @@ function walk(ctx: WalkCtx, d: unknown, l: unknown, yamlPath: Array<string | num
   const sp = schemaPath(yamlPath);
   if (typeof d === 'string' && SUBSTITUTION.test(d)) return;
   if (d && typeof d === 'object' && !Array.isArray(d)) {
+    // Strategic-merge directives of a patch: `$patch: delete` removes what it names, so it is not desired.
+    if ((d as Record<string, unknown>).$patch === 'delete') return;
     if (!l || typeof l !== 'object' || Array.isArray(l)) {
       record(ctx, yamlPath, fieldPath, d, l, !liveHas || l == null, isEmptyValue(d) && isEmptyValue(l));
       return;
     }
     for (const [k, dv] of Object.entries(d as Record<string, unknown>)) {
+      // `$patch`, `$setElementOrder/…`, `$retainKeys`, `$deleteFromPrimitiveList/…` direct kustomize, they are not fields.
+      if (k.startsWith('$')) continue;
       const lo = l as Record<string, unknown>;
       walk(ctx, dv, lo[k], [...yamlPath, k], [...fieldPath, { key: k }], k in lo);
     }

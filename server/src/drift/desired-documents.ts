@@ -5,7 +5,8 @@
  * the workspace's kustomizations and charts in a WorkspaceIndex) it also
  * uses the validator's classification, so kustomize patches, kustomization
  * files, Helm templates, values files and generator inputs are never
- * compared with the cluster as if they were whole objects.
+ * compared with the cluster as if they were whole objects (patches may be
+ * asked for: drift compares the fields they declare, through the render).
  */
 import { parseManifests } from '../manifests/parse-manifests.js';
 import { classifyDocument, isHelmTemplate, type WorkspaceIndex } from '../manifests/classify-document.js';
@@ -17,9 +18,15 @@ export interface DesiredDocumentsContext {
   filePath: string;
   /** The workspace's kustomizations and Helm charts; without it only file-name rules apply. */
   index?: WorkspaceIndex;
+  /**
+   * Also return kustomize strategic-merge patches, marked `patch: true`:
+   * drift compares the fields they declare once the render maps them to the
+   * object they patch (see rendered-desired.ts).
+   */
+  patches?: boolean;
 }
 
-/** Parses `text` and returns the documents drift can compare: only Kubernetes objects when `where` is given. */
+/** Parses `text` and returns the documents drift can compare: only Kubernetes objects (and, with `where.patches`, kustomize patches) when `where` is given. */
 export function desiredDocuments(text: string, where?: DesiredDocumentsContext): DesiredDocument[] {
   if (/\{\{/.test(text)) return [];
   if (where && isHelmTemplate(where.filePath, text, where.index)) return [];
@@ -31,6 +38,16 @@ export function desiredDocuments(text: string, where?: DesiredDocumentsContext):
   }
   return parsed.documents
     .filter((d) => d.document.errors.length === 0 && d.value && typeof d.value === 'object' && !Array.isArray(d.value))
-    .filter((d) => !where || classifyDocument(where.filePath, d, where.index, text) === 'kubernetes-object')
-    .map((d) => ({ document: d.document, value: d.value, apiVersion: d.apiVersion, kind: d.kind, name: d.name, namespace: d.namespace, offset: d.offset }));
+    .map((d) => ({ d, cls: where ? classifyDocument(where.filePath, d, where.index, text) : 'kubernetes-object' }))
+    .filter(({ cls }) => cls === 'kubernetes-object' || (cls === 'kustomize-patch' && where?.patches === true))
+    .map(({ d, cls }) => ({
+      document: d.document,
+      value: d.value,
+      apiVersion: d.apiVersion,
+      kind: d.kind,
+      name: d.name,
+      namespace: d.namespace,
+      offset: d.offset,
+      ...(cls === 'kustomize-patch' ? { patch: true } : {}),
+    }));
 }

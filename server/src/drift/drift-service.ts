@@ -15,7 +15,7 @@ import { ClusterClient, isClusterError } from '../cluster/read-only-transport.js
 import { kubeconfigPaths, loadKubeconfig, transportOptionsFor, type LoadedKubeconfig } from '../cluster/kubeconfig.js';
 import type { ApproveExec } from '../cluster/exec-credential.js';
 import { LiveCache, scopeKey, type WatchScope } from '../cluster/live-cache.js';
-import { agentSourcesOf, deployStatus, resolveBinding, type AgentSource, type Binding, type BindingRule, type DeployStatus } from '../cluster/bindings.js';
+import { agentSourcesOf, deployStatus, deployStatusOf, resolveBinding, type AgentSource, type Binding, type BindingRule, type DeployStatus } from '../cluster/bindings.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { computeDrift, mergeDriftReports, OffsetMapper, type DesiredDocument, type DriftReport, type LiveLookup } from './compute-drift.js';
 import { desiredDocuments } from './desired-documents.js';
@@ -114,6 +114,12 @@ interface OpenDoc {
 
 type FindingsListener = (uri: string, findings: Finding[]) => void;
 type StateListener = (status: ContextStatus) => void;
+type DeployListener = (uri: string) => void;
+
+/** The kind of the agent object (Flux Kustomization or Argo CD Application) a binding came from. */
+function agentKind(agent: AgentSource): string {
+  return agent.kind === 'flux-kustomization' ? 'Kustomization' : 'Application';
+}
 
 /** Flux's targetNamespace overrides every namespaced object's namespace; Argo CD's destination only defaults it. */
 function forcedNamespace(binding: Binding): string | undefined {
@@ -145,6 +151,7 @@ export class DriftService {
   private kustomizeGeneration = 0;
   private readonly findingsListeners = new Set<FindingsListener>();
   private readonly stateListeners = new Set<StateListener>();
+  private readonly deployListeners = new Set<DeployListener>();
   private kubeconfig: { key: string; kc: LoadedKubeconfig } | undefined;
   private disposed = false;
   private pending = new Set<string>();
@@ -179,6 +186,17 @@ export class DriftService {
   onConnectionState(listener: StateListener): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to changes of a file's "is my commit deployed?" inputs: the
+   * watched Flux Kustomization / Argo CD Application that binds it changed
+   * (its status, through the watch) or was (re)listed. Call
+   * {@link deployStatus} for the new text.
+   */
+  onDeployStatusChange(listener: DeployListener): () => void {
+    this.deployListeners.add(listener);
+    return () => this.deployListeners.delete(listener);
   }
 
   private log(message: string): void {
@@ -252,7 +270,7 @@ export class DriftService {
       this.publish(uri, []);
       return;
     }
-    const docs = desiredDocuments(text, { filePath: uriToPath(uri), index: this.index });
+    const docs = desiredDocuments(text, { filePath: uriToPath(uri), index: this.index, patches: true });
     const binding = this.bindingOf(uri, settings);
     if (!this.trusted) {
       // Restricted Mode: no cluster access at all, so no drift findings either.
@@ -282,7 +300,8 @@ export class DriftService {
     this.recompute(doc);
     void this.attachRendered(doc);
     await conn.ready;
-    await this.ensureKinds(conn, docs);
+    // The agent object's kind too: its status ("is my commit deployed?") is followed through the same watch.
+    await this.ensureKinds(conn, binding.agent ? [...docs, { apiVersion: binding.agent.apiVersion, kind: agentKind(binding.agent) }] : docs);
     this.updateScopes(conn);
     this.recompute(doc);
   }
@@ -355,6 +374,11 @@ export class DriftService {
     if (!conn) return undefined;
     await conn.ready;
     if (!conn.client) return { kind: 'unknown', reason: 'not connected', text: 'deploy status unknown: not connected' };
+    // While the agent object is watched, its status is already here; otherwise (no list access, kind not served yet) one GET.
+    const scope = this.agentScopeOf(conn, d.binding.agent);
+    if (scope && conn.cache?.scopeState(scope)?.kind === 'synced') {
+      return deployStatusOf(conn.cache.get(scope.gvk, scope.namespace, d.binding.agent.name), d.binding.agent, this.opts.workspaceRoot);
+    }
     return deployStatus(conn.client, d.binding.agent, this.opts.workspaceRoot, signal);
   }
 
@@ -372,6 +396,7 @@ export class DriftService {
     this.connections.clear();
     this.findingsListeners.clear();
     this.stateListeners.clear();
+    this.deployListeners.clear();
   }
 
   private closeConnection(c: Connection): void {
@@ -487,7 +512,7 @@ export class DriftService {
     }
   }
 
-  private async ensureKinds(conn: Connection, docs: DesiredDocument[]): Promise<void> {
+  private async ensureKinds(conn: Connection, docs: ReadonlyArray<{ apiVersion?: string; kind?: string }>): Promise<void> {
     // After a failed connect the client exists but the server is unreachable or stalled;
     // discovery would only hold back the "drift unknown" report by another request timeout.
     if (!conn.client || conn.state.kind !== 'connected') return;
@@ -517,6 +542,14 @@ export class DriftService {
     return { gvk: gvkOf(d.apiVersion, d.kind), namespace: info.namespaced ? forced ?? d.namespace ?? defaultNs : '' };
   }
 
+  /** The watch scope of the agent object a binding came from, once discovery knows its kind is served. */
+  private agentScopeOf(conn: Connection, agent: AgentSource): WatchScope | undefined {
+    const kind = agentKind(agent);
+    const info = conn.kinds.get(`${agent.apiVersion}|${kind}`);
+    if (!info) return undefined;
+    return { gvk: gvkOf(agent.apiVersion, kind), namespace: info.namespaced ? agent.namespace : '' };
+  }
+
   private updateScopes(conn: Connection): void {
     if (!conn.cache) return;
     const scopes = new Map<string, WatchScope>();
@@ -526,14 +559,22 @@ export class DriftService {
         const s = this.scopeOf(conn, x, d.namespace, forcedNamespace(d.binding));
         if (s) scopes.set(scopeKey(s), s);
       }
+      const a = d.binding.agent && this.agentScopeOf(conn, d.binding.agent);
+      if (a) scopes.set(scopeKey(a), a);
     }
     conn.cache.setScopes([...scopes.values()]);
   }
 
   private onCacheEvent(conn: Connection, scope: WatchScope, type: string, object?: KubeObject): void {
     const key = scopeKey(scope);
+    const deployChanged: string[] = [];
     for (const d of this.docs.values()) {
       if (d.contextName !== conn.context) continue;
+      const agent = d.binding.agent;
+      if (agent && (type !== 'change' || object?.metadata.name === agent.name)) {
+        const a = this.agentScopeOf(conn, agent);
+        if (a && scopeKey(a) === key) deployChanged.push(d.uri);
+      }
       const forced = forcedNamespace(d.binding);
       const hits: number[] = [];
       d.docs.forEach((x, i) => {
@@ -553,6 +594,15 @@ export class DriftService {
     }
     if (type === 'state') this.emitState(conn);
     this.scheduleFlush();
+    for (const uri of deployChanged) {
+      for (const l of this.deployListeners) {
+        try {
+          l(uri);
+        } catch {
+          // A listener's failure must not stop drift.
+        }
+      }
+    }
   }
 
   private scheduleFlush(): void {

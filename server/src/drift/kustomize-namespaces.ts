@@ -16,6 +16,8 @@ interface KustomizationRefs {
   namespace?: string;
   /** Local files and folders it builds from (resources, bases, components), normalized. */
   refs: string[];
+  /** Local strategic-merge patch files it applies (`patches:` paths, `patchesStrategicMerge:`), normalized. */
+  patches: string[];
 }
 
 /** How deep an overlay chain is followed; real repos nest a few levels, a cycle never ends. */
@@ -49,7 +51,9 @@ export class KustomizeNamespaces {
    */
   namespaceOf(filePath: string): string | undefined {
     const p = normalizePath(filePath);
-    const direct = this.parentsOf(p);
+    // A patch's objects are those of the kustomization that applies it.
+    const patching = [...this.byDir].filter(([, k]) => k.patches.includes(p)).map(([dir]) => dir);
+    const direct = [...new Set([...this.parentsOf(p), ...patching])];
     if (!direct.length) return undefined;
     const found = new Set<string | undefined>();
     for (const dir of direct) for (const ns of this.outermost(dir, new Set(), 0)) found.add(ns);
@@ -58,9 +62,20 @@ export class KustomizeNamespaces {
     return own.size === 1 ? [...own][0] : undefined;
   }
 
-  /** True when a kustomization lists `filePath` (directly or through a folder resource), i.e. drift should render it. */
+  /**
+   * True when a kustomization lists `filePath` (directly or through a folder
+   * resource) or applies it as a patch, i.e. drift should render it.
+   */
   isBuilt(filePath: string): boolean {
-    return this.parentsOf(normalizePath(filePath)).length > 0 || this.parentsOf(path.posix.dirname(normalizePath(filePath))).length > 0;
+    const p = normalizePath(filePath);
+    return this.parentsOf(p).length > 0 || this.parentsOf(path.posix.dirname(p)).length > 0 || this.isPatch(p);
+  }
+
+  /** True when a kustomization applies `filePath` as a strategic-merge patch. */
+  isPatch(filePath: string): boolean {
+    const p = normalizePath(filePath);
+    for (const k of this.byDir.values()) if (k.patches.includes(p)) return true;
+    return false;
   }
 
   /** Namespaces that the chains from `dir` up to each root overlay give, outermost setting first. */
@@ -96,15 +111,25 @@ function readRefs(dir: string, text: string): KustomizationRefs {
     const [doc] = parseAllDocuments(text, { prettyErrors: false, logLevel: 'error' });
     value = (doc as any)?.toJS?.({ maxAliasCount: 100 });
   } catch {
-    return { refs: [] };
+    return { refs: [], patches: [] };
   }
-  if (!value || typeof value !== 'object') return { refs: [] };
+  if (!value || typeof value !== 'object') return { refs: [], patches: [] };
   const refs: string[] = [];
   for (const ref of [value.resources, value.bases, value.components].flatMap((v) => (Array.isArray(v) ? v : []))) {
     // Remote bases (URLs, git refs) are not in the workspace.
     if (typeof ref !== 'string' || ref.includes('\n') || /^[a-z]+:\/\/|^github\.com\/|\?ref=/i.test(ref)) continue;
     refs.push(normalizePath(path.posix.join(dir, ref.replace(/\\/g, '/'))).replace(/\/+$/, ''));
   }
+  const patches: string[] = [];
+  const patchPaths = [
+    ...(Array.isArray(value.patchesStrategicMerge) ? value.patchesStrategicMerge : []),
+    ...(Array.isArray(value.patches) ? value.patches.map((p: unknown) => (p && typeof p === 'object' ? (p as { path?: unknown }).path : undefined)) : []),
+  ];
+  for (const ref of patchPaths) {
+    // Inline patches (YAML text with newlines) are not files.
+    if (typeof ref !== 'string' || ref.includes('\n') || /^[a-z]+:\/\//i.test(ref)) continue;
+    patches.push(normalizePath(path.posix.join(dir, ref.replace(/\\/g, '/'))));
+  }
   const namespace = typeof value.namespace === 'string' && value.namespace ? value.namespace : undefined;
-  return { namespace, refs };
+  return { namespace, refs, patches };
 }

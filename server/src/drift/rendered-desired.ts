@@ -12,12 +12,23 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { renderDesired, type DesiredObject, type RenderOptions } from '../preview/render-desired.js';
+import type { SourceDocument } from '../preview/source-documents.js';
 import type { DesiredDocument, RenderedDesired } from './compute-drift.js';
+
+/** A rendered object and the source document of a file it comes from: its declaration, or a patch that targets it. */
+export interface RenderedFromSource {
+  object: DesiredObject;
+  doc: SourceDocument;
+}
 
 /** Rendered objects of kustomize units, by the source file they were mapped back to. */
 export interface RenderedIndex {
-  /** Absolute source file → rendered objects mapped to one of its documents. */
-  byFile: Map<string, DesiredObject[]>;
+  /**
+   * Absolute source file → rendered objects mapped to one of its documents:
+   * for a resource file, the objects it declares; for a strategic-merge
+   * patch file, the objects its documents patch.
+   */
+  byFile: Map<string, RenderedFromSource[]>;
   /** The repository root, for labels. */
   root: string;
   /** Every file the rendered units read, for a cache keyed by their modification times. */
@@ -30,7 +41,7 @@ export interface RenderedIndex {
  * kustomization) yield an empty index: drift then compares files as written.
  */
 export async function renderForDrift(root: string, files: string[], extra: Partial<RenderOptions> = {}): Promise<RenderedIndex> {
-  const byFile = new Map<string, DesiredObject[]>();
+  const byFile = new Map<string, RenderedFromSource[]>();
   const read = new Set<string>();
   if (!files.length) return { byFile, root, files: [] };
   let objects: DesiredObject[];
@@ -41,13 +52,18 @@ export async function renderForDrift(root: string, files: string[], extra: Parti
   } catch {
     return { byFile, root, files: [] };
   }
+  const add = (file: string, entry: RenderedFromSource) => {
+    const key = path.resolve(file);
+    const list = byFile.get(key) ?? [];
+    list.push(entry);
+    byFile.set(key, list);
+  };
   for (const o of objects) {
     // Only kustomize output is a rendering; loose files are their own desired state.
     if (!o.source?.mapped || !o.source.document) continue;
-    const file = path.resolve(o.source.file);
-    const list = byFile.get(file) ?? [];
-    list.push(o);
-    byFile.set(file, list);
+    add(o.source.file, { object: o, doc: o.source.document });
+    // The patches the renderer found targeting the object: each patch document maps to it too.
+    for (const p of o.source.patches ?? []) if (p.file && path.resolve(p.file) !== path.resolve(o.source.file)) add(p.file, { object: o, doc: p });
   }
   return { byFile, root, files: [...read] };
 }
@@ -59,8 +75,7 @@ export async function renderForDrift(root: string, files: string[], extra: Parti
  * could come from): the caller then keeps the file's values.
  */
 export function renderedFor(index: RenderedIndex, filePath: string, doc: DesiredDocument): RenderedDesired | undefined {
-  const candidates = (index.byFile.get(path.resolve(filePath)) ?? []).filter((o) => {
-    const src = o.source!.document!;
+  const candidates = (index.byFile.get(path.resolve(filePath)) ?? []).filter(({ object: o, doc: src }) => {
     return (
       src.apiVersion === doc.apiVersion &&
       src.kind === doc.kind &&
@@ -73,8 +88,8 @@ export function renderedFor(index: RenderedIndex, filePath: string, doc: Desired
     );
   });
   if (!candidates.length) return undefined;
-  const first = candidates[0];
-  const same = candidates.every((c) => JSON.stringify(c.object) === JSON.stringify(first.object));
+  const first = candidates[0].object;
+  const same = candidates.every((c) => JSON.stringify(c.object.object) === JSON.stringify(first.object));
   if (!same) return undefined;
   const label = path.relative(index.root, first.unit).replace(/\\/g, '/') || '.';
   return { value: first.object, label, name: first.object.metadata.name };

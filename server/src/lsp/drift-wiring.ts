@@ -27,102 +27,192 @@ const AGENT_FILE = /kustomize\.toolkit\.fluxcd\.io|argoproj\.io/;
 /** Files drift indexes to classify documents like validation does (kustomize patches, Helm charts). */
 const CLASSIFYING_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization|Chart\.ya?ml)$/;
 
+/**
+ * The workspace folder (URI) a document belongs to: the innermost folder
+ * that contains it; a file outside every folder goes with the first folder,
+ * as it did when there was only one; '' when there is no folder at all.
+ */
+export function folderOfUri(uri: string, folders: readonly string[]): string {
+  let best: string | undefined;
+  for (const f of folders) if (isInFolder(uri, f) && (best === undefined || uriToPath(f).length > uriToPath(best).length)) best = f;
+  return best ?? folders[0] ?? '';
+}
+
+/** True when the document `uri` lies in the workspace folder `folder` (both URIs; compared as paths). */
+function isInFolder(uri: string, folder: string): boolean {
+  const file = uriToPath(uri);
+  const dir = uriToPath(folder).replace(/[\\/]+$/, '');
+  return file === dir || file.startsWith(`${dir}/`) || file.startsWith(`${dir}\\`);
+}
+
 /** Wires drift into the server; returns a disposer for shutdown. */
 export function installDrift(ctx: ServerContext): () => void {
-  let service: DriftService | undefined;
-  let loading: Promise<DriftService | undefined> | undefined;
+  type Module = typeof import('../drift/drift-service.js');
+  /**
+   * One drift service per workspace folder (keyed by folder URI; '' when the
+   * server has no folder): bindings, Flux/Argo CD paths and git are relative
+   * to the folder's root, and each folder reads its own resource-scoped
+   * settings. Created when the first file of the folder is followed,
+   * disposed when the folder is removed.
+   */
+  const services = new Map<string, DriftService>();
+  let loading: Promise<Module | undefined> | undefined;
+  let disposed = false;
   let activeUri: string | null = null;
-  const agentFiles = new Map<string, string | undefined>();
+  /** Agent and kustomization files of folders whose service does not exist yet, by URI. */
+  const pendingFiles = new Map<string, string>();
+  /** The folder each followed document was given to, so that a folder change can move it. */
+  const routed = new Map<string, string>();
   /** Which cluster schemas validation uses per context: fetched live, or loaded from the on-disk cache. */
   const schemaSources = new Map<string, SchemaSource>();
   // The editor's global storage folder when the client passed one; else the user cache folder (CLI, other editors).
   const schemaCache = new ClusterSchemaCache(ctx.storagePath ? join(ctx.storagePath, 'cluster-schemas') : defaultClusterSchemaCacheDir());
   const open = new Set<string>();
+  /** Bumped by every status publication, so that a slow deploy status never replaces a newer one. */
+  let statusGeneration = 0;
+  let statusScheduled = false;
+  /** The last deploy status shown, kept in the immediate publication until the new one is computed (no flicker). */
+  let lastDeploy: { uri: string; text: string } | undefined;
 
-  const load = (): Promise<DriftService | undefined> =>
-    (loading ??= (async () => {
-      try {
-        const { DriftService: Service } = await import('../drift/drift-service.js');
-        const folders = ctx.workspaceFolders();
-        const s = new Service({
-          workspaceRoot: folders[0] ? uriToPath(folders[0]) : process.cwd(),
-          // The context picked with "GitOps: Select Context" wins over the setting until the setting changes.
-          settings: async (uri) => {
-            const settings = await ctx.settings.get(uri);
-            const selected = ctx.cluster.selectedContext;
-            return selected ? { ...settings, context: selected } : settings;
-          },
-          trusted: ctx.cluster.isTrusted,
-          approve: ctx.cluster.approveExec,
-          log: ctx.log.info,
-          ...(ctx.schemas
-            ? {
-                listMapKeys: (apiVersion: string, kind: string, p: Array<string | number>) => ctx.schemas!.listMapKeys(apiVersion, kind, p),
-                onClusterSchemas: (context: string, docs: unknown[], info?: { server?: string; kubernetesVersion?: string; documents: Record<string, unknown> }) => {
-                  ctx.schemas!.setClusterSchemas(`cluster:${context}`, docs);
-                  const cachedAt = new Date().toISOString();
-                  schemaSources.set(context, { kind: 'cluster', context, ...(info?.kubernetesVersion ? { kubernetesVersion: info.kubernetesVersion } : {}) });
-                  ctx.log.info(`Validation now uses the OpenAPI schemas of context ${context}.`);
-                  // Persisted so validation keeps this cluster's schemas when it is unreachable later.
-                  if (info?.server) {
-                    try {
-                      schemaCache.write(info.server, { context, kubernetesVersion: info.kubernetesVersion, cachedAt, documents: info.documents });
-                    } catch (err) {
-                      ctx.log.warn(`Could not cache the schemas of context ${context} in ${schemaCache.dir}: ${err instanceof Error ? err.message : String(err)}`);
-                    }
-                  }
-                  ctx.validation.revalidateAll();
-                  void publishStatus();
-                },
+  const folderOf = (uri: string): string => folderOfUri(uri, ctx.workspaceFolders());
+  const serviceOf = (uri: string): DriftService | undefined => services.get(routed.get(uri) ?? folderOf(uri));
+
+  const loadModule = (): Promise<Module | undefined> =>
+    (loading ??= import('../drift/drift-service.js').catch((err) => {
+      ctx.log.error(`Drift is unavailable: the cluster code could not be loaded (${err instanceof Error ? err.message : String(err)}). It needs Node 22 or later.`);
+      return undefined;
+    }));
+
+  /** The service of a folder, created on first use with the files the scan already reported for it. */
+  const serviceFor = async (folder: string): Promise<DriftService | undefined> => {
+    const existing = services.get(folder);
+    if (existing) return existing;
+    const mod = await loadModule();
+    if (!mod || disposed) return undefined;
+    // Another caller may have created it while the module loaded.
+    const raced = services.get(folder);
+    if (raced) return raced;
+    const s = createService(mod, folder);
+    services.set(folder, s);
+    for (const [uri, text] of [...pendingFiles]) {
+      if (folderOf(uri) !== folder) continue;
+      s.updateWorkspaceFile(uri, text);
+      pendingFiles.delete(uri);
+    }
+    return s;
+  };
+
+  function createService(mod: Module, folder: string): DriftService {
+    const s = new mod.DriftService({
+      workspaceRoot: folder ? uriToPath(folder) : process.cwd(),
+      // Pulled per document (resource scope), so each folder gets its own values.
+      // The context picked with "GitOps: Select Context" wins over the setting until the setting changes.
+      settings: async (uri) => {
+        const settings = await ctx.settings.get(uri);
+        const selected = ctx.cluster.selectedContext;
+        return selected ? { ...settings, context: selected } : settings;
+      },
+      trusted: ctx.cluster.isTrusted,
+      approve: ctx.cluster.approveExec,
+      log: ctx.log.info,
+      ...(ctx.schemas
+        ? {
+            listMapKeys: (apiVersion: string, kind: string, p: Array<string | number>) => ctx.schemas!.listMapKeys(apiVersion, kind, p),
+            onClusterSchemas: (context: string, docs: unknown[], info?: { server?: string; kubernetesVersion?: string; documents: Record<string, unknown> }) => {
+              ctx.schemas!.setClusterSchemas(`cluster:${context}`, docs);
+              const cachedAt = new Date().toISOString();
+              schemaSources.set(context, { kind: 'cluster', context, ...(info?.kubernetesVersion ? { kubernetesVersion: info.kubernetesVersion } : {}) });
+              ctx.log.info(`Validation now uses the OpenAPI schemas of context ${context}.`);
+              // Persisted so validation keeps this cluster's schemas when it is unreachable later.
+              if (info?.server) {
+                try {
+                  schemaCache.write(info.server, { context, kubernetesVersion: info.kubernetesVersion, cachedAt, documents: info.documents });
+                } catch (err) {
+                  ctx.log.warn(`Could not cache the schemas of context ${context} in ${schemaCache.dir}: ${err instanceof Error ? err.message : String(err)}`);
+                }
               }
-            : {}),
-        });
-        for (const [uri, text] of agentFiles) s.updateWorkspaceFile(uri, text);
-        agentFiles.clear();
-        s.onFindings((uri, findings) => {
-          // A file closed meanwhile must not get drift diagnostics back.
-          if (open.has(uri) || findings.length === 0) ctx.diagnostics.set(uri, DRIFT_SOURCE, findings.map(findingToDiagnostic));
-        });
-        s.onConnectionState((status) => {
-          loadCachedSchemas(status);
-          void publishStatus();
-        });
-        service = s;
-        return s;
-      } catch (err) {
-        ctx.log.error(`Drift is unavailable: the cluster code could not be loaded (${err instanceof Error ? err.message : String(err)}). It needs Node 22 or later.`);
-        return undefined;
-      }
-    })());
+              ctx.validation.revalidateAll();
+              scheduleStatus();
+            },
+          }
+        : {}),
+    });
+    s.onFindings((uri, findings) => {
+      // A file closed meanwhile, or moved to another folder's service, must not get drift diagnostics back from this one.
+      const folder = routed.get(uri);
+      if ((open.has(uri) && folder !== undefined && services.get(folder) === s) || findings.length === 0) ctx.diagnostics.set(uri, DRIFT_SOURCE, findings.map(findingToDiagnostic));
+    });
+    s.onConnectionState((status) => {
+      loadCachedSchemas(status);
+      scheduleStatus();
+    });
+    // The agent object binding the active file changed in the cluster (watch): "deployed?" is recomputed, no polling.
+    s.onDeployStatusChange((uri) => {
+      if (uri === activeUri) scheduleStatus();
+    });
+    return s;
+  }
 
   const follow = (uri: string, text: string) => {
     open.add(uri);
-    if (!service && !ctx.cluster.isTrusted) return;
-    void load().then((s) => s?.setDocuments(uri, text)).catch((err) => ctx.log.warn(`Drift of ${uri} failed: ${String(err)}`));
+    if (!services.size && !ctx.cluster.isTrusted) return;
+    const folder = folderOf(uri);
+    const before = routed.get(uri);
+    routed.set(uri, folder);
+    if (before !== undefined && before !== folder) services.get(before)?.closeDocument(uri);
+    void serviceFor(folder)
+      .then((s) => (routed.get(uri) === folder ? s?.setDocuments(uri, text) : undefined))
+      .catch((err) => ctx.log.warn(`Drift of ${uri} failed: ${String(err)}`));
   };
 
   ctx.validation.onDocumentSettled(follow);
   ctx.documents.onDidClose((e) => {
-    open.delete(e.document.uri);
-    service?.closeDocument(e.document.uri);
-    ctx.diagnostics.set(e.document.uri, DRIFT_SOURCE, []);
+    const uri = e.document.uri;
+    open.delete(uri);
+    serviceOf(uri)?.closeDocument(uri);
+    routed.delete(uri);
+    ctx.diagnostics.set(uri, DRIFT_SOURCE, []);
   });
   ctx.workspace.onWorkspaceFile((uri, text) => {
     const relevant = text !== undefined && (AGENT_FILE.test(text) || CLASSIFYING_FILE.test(uri));
-    if (service) service.updateWorkspaceFile(uri, relevant ? text : undefined);
-    else if (relevant) agentFiles.set(uri, text);
-    else agentFiles.delete(uri);
+    const s = services.get(folderOf(uri));
+    if (s) s.updateWorkspaceFile(uri, relevant ? text : undefined);
+    else if (relevant) pendingFiles.set(uri, text);
+    else pendingFiles.delete(uri);
+  });
+  ctx.onWorkspaceFoldersChanged(({ removed }) => {
+    for (const folder of removed) {
+      services.get(folder)?.dispose();
+      services.delete(folder);
+    }
+    // Files of a removed folder are no longer the workspace's (a re-added folder is scanned again).
+    for (const uri of [...pendingFiles.keys()]) if (removed.some((f) => isInFolder(uri, f))) pendingFiles.delete(uri);
+    // Open files now belonging to another folder (added, or the fallback after a removal) move to its service.
+    for (const uri of open) {
+      const now = folderOf(uri);
+      const was = routed.get(uri);
+      if (was === undefined || was === now) continue;
+      ctx.diagnostics.set(uri, DRIFT_SOURCE, []);
+      const d = ctx.documents.get(uri);
+      if (d) follow(uri, d.getText());
+    }
+    scheduleStatus();
   });
   ctx.cluster.onTrustChanged((trusted) => {
-    if (service) void service.setTrusted(trusted);
+    if (services.size) for (const s of services.values()) void s.setTrusted(trusted);
     else if (trusted) for (const uri of open) { const d = ctx.documents.get(uri); if (d) follow(uri, d.getText()); }
     if (!trusted) ctx.diagnostics.clearSource(DRIFT_SOURCE);
   });
-  ctx.cluster.onContextSelected(() => void service?.refresh());
-  ctx.settings.onDidChange(() => void service?.refresh());
+  ctx.cluster.onContextSelected(() => {
+    for (const s of services.values()) void s.refresh();
+  });
+  ctx.settings.onDidChange(() => {
+    for (const s of services.values()) void s.refresh();
+  });
 
-  ctx.hover.add(({ uri, document, position }) => service?.hover(uri, document.getText(), position));
+  ctx.hover.add(({ uri, document, position }) => serviceOf(uri)?.hover(uri, document.getText(), position));
   ctx.codeActions.add((params) => {
+    const service = serviceOf(params.textDocument.uri);
     if (!service) return [];
     const drift = params.context.diagnostics.filter((d) => d.source === DRIFT_SOURCE);
     return service.codeActions(params.textDocument.uri, params.range).map((fix): CodeAction => {
@@ -148,6 +238,16 @@ export function installDrift(ctx: ServerContext): () => void {
     activeUri = params.uri;
     void publishStatus();
   });
+
+  /** Coalesces bursts (a watch relist, several folders connecting) into one status publication. */
+  function scheduleStatus(): void {
+    if (statusScheduled) return;
+    statusScheduled = true;
+    setImmediate(() => {
+      statusScheduled = false;
+      void publishStatus();
+    });
+  }
 
   /**
    * Until a context's schemas have been fetched live (unreachable, unauthorized,
@@ -175,13 +275,15 @@ export function installDrift(ctx: ServerContext): () => void {
   /** Sends the status of the active file's binding; the gate replaces it while untrusted. */
   async function publishStatus(): Promise<void> {
     if (!ctx.cluster.isTrusted) return;
-    const s = service;
+    const generation = ++statusGeneration;
+    const uri = activeUri && open.has(activeUri) ? activeUri : undefined;
+    // The active file's folder; without an active file, the first folder with a service.
+    const s = uri ? serviceOf(uri) : (services.get(ctx.workspaceFolders()[0] ?? '') ?? services.values().next().value);
     if (!s) {
       ctx.cluster.publish(ctx.cluster.status);
       return;
     }
     try {
-      const uri = activeUri && open.has(activeUri) ? activeUri : undefined;
       const status = s.connectionState(uri);
       const params: ConnectionStatusParams = {
         state: status.state,
@@ -197,10 +299,14 @@ export function installDrift(ctx: ServerContext): () => void {
           ...(binding.namespace ? { namespace: binding.namespace } : {}),
         };
         params.binding = info;
-        ctx.cluster.publish(params);
+        const shown = binding.agent && lastDeploy?.uri === uri ? lastDeploy.text : undefined;
+        ctx.cluster.publish(shown ? { ...params, binding: { ...info, deployStatus: shown } } : params);
         if (binding.agent && status.state.kind === 'connected') {
           const deploy = await s.deployStatus(uri);
-          if (deploy && activeUri === uri) ctx.cluster.publish({ ...params, binding: { ...info, deployStatus: deploy.text } });
+          if (deploy && activeUri === uri && generation === statusGeneration) {
+            lastDeploy = { uri, text: deploy.text };
+            ctx.cluster.publish({ ...params, binding: { ...info, deployStatus: deploy.text } });
+          }
         }
         return;
       }
@@ -210,5 +316,9 @@ export function installDrift(ctx: ServerContext): () => void {
     }
   }
 
-  return () => service?.dispose();
+  return () => {
+    disposed = true;
+    for (const s of services.values()) s.dispose();
+    services.clear();
+  };
 }

@@ -43,6 +43,12 @@ export interface ServerContext {
   workspace: WorkspaceScanner;
   /** The current workspace folder URIs. */
   workspaceFolders: () => string[];
+  /**
+   * Subscribes to `workspace/didChangeWorkspaceFolders`, called after
+   * {@link workspaceFolders} already returns the new list (e.g. one drift
+   * service per folder is created or disposed here).
+   */
+  onWorkspaceFoldersChanged: (listener: (change: { added: string[]; removed: string[] }) => void) => void;
   /** The validation engine's schema registry, when it exposes one (for cluster schemas and list-map keys). */
   schemas?: SchemaRegistryPort;
   /** The client's storage folder for this extension (`initializationOptions.globalStoragePath`), e.g. for cached cluster schemas. */

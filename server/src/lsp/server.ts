@@ -70,6 +70,7 @@ let canPullConfiguration = false;
 let canRegisterConfiguration = false;
 let canRegisterWatchers = false;
 let workspaceFolders: string[] = [];
+const folderListeners: Array<(change: { added: string[]; removed: string[] }) => void> = [];
 let trustedAtStart = false;
 
 const settings = new SettingsService(connection, () => canPullConfiguration, log.warn);
@@ -123,6 +124,7 @@ connection.onInitialize((params): InitializeResult => {
     log,
     workspace: scanner,
     workspaceFolders: () => workspaceFolders,
+    onWorkspaceFoldersChanged: (listener) => void folderListeners.push(listener),
     ...(schemaRegistryOf(engine) ? { schemas: schemaRegistryOf(engine)! } : {}),
     ...(typeof options?.globalStoragePath === 'string' && isAbsolute(options.globalStoragePath) ? { storagePath: options.globalStoragePath } : {}),
   };
@@ -150,6 +152,7 @@ connection.onInitialized(() => {
   }
   connection.workspace.onDidChangeWorkspaceFolders((event) => {
     workspaceFolders = [...workspaceFolders.filter((f) => !event.removed.some((r) => r.uri === f)), ...event.added.map((f) => f.uri)];
+    for (const l of folderListeners) l({ added: event.added.map((f) => f.uri), removed: event.removed.map((f) => f.uri) });
     void scanner.scan(event.added.map((f) => f.uri));
   });
   gate.publish(gate.status);
