@@ -195,13 +195,22 @@ async function selectContext(deps: CommandDeps): Promise<void> {
 /**
  * Drift's "Ignore this field": appends the entry to the workspace value of
  * `gitopsLens.ignoreDifferences` (merging pointers into an existing entry for
- * the same object), so the choice is shared through the repo's settings.
+ * the same object), so the choice is shared through the repo's settings. In a
+ * multi-root workspace it goes to the settings of the drifted file's folder,
+ * which drift reads for that folder (a folder value would hide a workspace one).
  */
 async function addIgnoreDifference(deps: CommandDeps, args: AddIgnoreDifferenceArgs | undefined): Promise<void> {
   if (!args?.entry) return;
-  const config = vscode.workspace.getConfiguration('gitopsLens');
-  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-  const current = [...((target === vscode.ConfigurationTarget.Workspace ? config.inspect<AddIgnoreDifferenceArgs['entry'][]>('ignoreDifferences')?.workspaceValue : config.inspect<AddIgnoreDifferenceArgs['entry'][]>('ignoreDifferences')?.globalValue) ?? [])];
+  const resource = args.uri ? vscode.Uri.parse(args.uri) : undefined;
+  const folder = resource ? vscode.workspace.getWorkspaceFolder(resource) : undefined;
+  const config = vscode.workspace.getConfiguration('gitopsLens', resource);
+  const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+  const target = folder && multiRoot
+    ? vscode.ConfigurationTarget.WorkspaceFolder
+    : vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const inspected = config.inspect<AddIgnoreDifferenceArgs['entry'][]>('ignoreDifferences');
+  const current = [...((target === vscode.ConfigurationTarget.WorkspaceFolder ? inspected?.workspaceFolderValue
+    : target === vscode.ConfigurationTarget.Workspace ? inspected?.workspaceValue : inspected?.globalValue) ?? [])];
   const e = args.entry;
   const same = current.find((c) => c.kind === e.kind && (c.group ?? '') === (e.group ?? '') && c.name === e.name && c.namespace === e.namespace);
   if (same) same.jsonPointers = [...new Set([...same.jsonPointers, ...e.jsonPointers])];

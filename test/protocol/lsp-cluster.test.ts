@@ -142,7 +142,7 @@ describe('cluster features over LSP (real control plane)', { skip: cluster ? fal
       const ignore = actions.find((a) => a.title.startsWith('Ignore /spec/replicas'));
       assert.equal(ignore?.command?.command, 'gitopsLens.addIgnoreDifference');
       assert.deepEqual(ignore?.command?.arguments, [
-        { entry: { group: 'apps', kind: 'Deployment', name: 'web', namespace: ns, jsonPointers: ['/spec/replicas'] } },
+        { entry: { group: 'apps', kind: 'Deployment', name: 'web', namespace: ns, jsonPointers: ['/spec/replicas'] }, uri },
       ]);
 
       // Reverting the live value clears the drift diagnostic through the watch.

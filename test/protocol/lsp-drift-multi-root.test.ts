@@ -142,7 +142,8 @@ describe('drift per workspace folder over LSP (real control plane)', { skip: clu
       })) as CodeAction[];
       assert.deepEqual(actions.find((a) => a.title.startsWith('Adopt live value'))?.edit?.changes?.[uriB], [{ range: range(5, 12, 5, 13), newText: '5' }]);
       assert.deepEqual(actions.find((a) => a.title.startsWith('Ignore /spec/replicas'))?.command?.arguments, [
-        { entry: { group: 'apps', kind: 'Deployment', name: 'web', namespace: nsB, jsonPointers: ['/spec/replicas'] } },
+        // The document goes along, so the client writes the entry to team-b's folder settings.
+        { entry: { group: 'apps', kind: 'Deployment', name: 'web', namespace: nsB, jsonPointers: ['/spec/replicas'] }, uri: uriB },
       ]);
 
       // Removing team-b drops its service: its file now goes with team-a's root, where team-b's glob

@@ -14,6 +14,7 @@ import { findingToDiagnostic } from './finding-conversion.js';
 import {
   ActiveDocumentNotification,
   ADD_IGNORE_DIFFERENCE_COMMAND,
+  type AddIgnoreDifferenceArgs,
   DRIFT_SOURCE,
   type BindingInfo,
   type ConnectionStatusParams,
@@ -229,7 +230,7 @@ export function installDrift(ctx: ServerContext): () => void {
         title: fix.title,
         kind: CodeActionKind.QuickFix,
         diagnostics: drift,
-        command: { title: fix.title, command: ADD_IGNORE_DIFFERENCE_COMMAND, arguments: [{ entry: fix.entry }] },
+        command: { title: fix.title, command: ADD_IGNORE_DIFFERENCE_COMMAND, arguments: [{ entry: fix.entry, uri: params.textDocument.uri } satisfies AddIgnoreDifferenceArgs] },
       };
     });
   });

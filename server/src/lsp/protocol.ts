@@ -140,6 +140,8 @@ export const ActiveDocumentNotification = new NotificationType<ActiveDocumentPar
 /** Arguments of the client command `gitopsLens.addIgnoreDifference`, used by drift's "Ignore this field" quick fix. */
 export interface AddIgnoreDifferenceArgs {
   entry: { group?: string; kind: string; name?: string; namespace?: string; jsonPointers: string[] };
+  /** The document the drift is in: in a multi-root workspace the entry goes to its folder's settings. */
+  uri?: string;
 }
 
 /** The client command a code action runs to add an entry to the workspace's `gitopsLens.ignoreDifferences`. */

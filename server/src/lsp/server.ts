@@ -69,6 +69,7 @@ try {
 let canPullConfiguration = false;
 let canRegisterConfiguration = false;
 let canRegisterWatchers = false;
+let canWatchFolders = false;
 let workspaceFolders: string[] = [];
 const folderListeners: Array<(change: { added: string[]; removed: string[] }) => void> = [];
 let trustedAtStart = false;
@@ -106,6 +107,7 @@ connection.onInitialize((params): InitializeResult => {
   canPullConfiguration = caps.workspace?.configuration === true;
   canRegisterConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
   canRegisterWatchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+  canWatchFolders = caps.workspace?.workspaceFolders === true;
   workspaceFolders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
   const options = params.initializationOptions as Partial<GitOpsInitializationOptions> | undefined;
   trustedAtStart = options?.trusted === true;
@@ -150,11 +152,14 @@ connection.onInitialized(() => {
       watchers: [{ globPattern: '**/*.{yaml,yml}' }, { globPattern: '**/Kustomization' }],
     });
   }
-  connection.workspace.onDidChangeWorkspaceFolders((event) => {
-    workspaceFolders = [...workspaceFolders.filter((f) => !event.removed.some((r) => r.uri === f)), ...event.added.map((f) => f.uri)];
-    for (const l of folderListeners) l({ added: event.added.map((f) => f.uri), removed: event.removed.map((f) => f.uri) });
-    void scanner.scan(event.added.map((f) => f.uri));
-  });
+  // vscode-languageserver throws here when the client did not announce workspace-folder support.
+  if (canWatchFolders) {
+    connection.workspace.onDidChangeWorkspaceFolders((event) => {
+      workspaceFolders = [...workspaceFolders.filter((f) => !event.removed.some((r) => r.uri === f)), ...event.added.map((f) => f.uri)];
+      for (const l of folderListeners) l({ added: event.added.map((f) => f.uri), removed: event.removed.map((f) => f.uri) });
+      void scanner.scan(event.added.map((f) => f.uri));
+    });
+  }
   gate.publish(gate.status);
   log.info(`GitOps Lens server started (workspace ${trustedAtStart ? 'trusted' : 'not trusted'}).`);
   void scanner.scan(workspaceFolders).catch((err) => log.error(`Workspace scan failed: ${errorText(err)}`));
