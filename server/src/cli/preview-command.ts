@@ -33,7 +33,11 @@ Options:
   --field-manager NAME  field manager of the dry-run (default: kustomize-controller for Flux, argocd-controller for Argo CD)
   --exact-unchanged     dry-run every object, even those the live object provably matches already
                         (use when mutating admission webhooks change objects on every update)
-  --allow-exec          allow kubeconfig exec / auth-provider credential commands to run
+  --allow-exec          allow kubeconfig exec / auth-provider credential commands to run, and
+                        approve credential files (token file, client certificate/key, CA) kept
+                        outside the usual folders (~/.kube, ~/.minikube, /etc/kubernetes, …)
+                        for a server that is not on this machine
+                        (the CLI has no approval prompt; without this flag such users fail with exit 2)
   -h, --help            show this help
 
 Exit codes: 0 no changes, 1 changes, 2 errors.`;
@@ -208,7 +212,7 @@ export async function runPreviewCommand(argv: string[], io: CliIo, service?: Pre
     return exitCodeOf(plan.counts);
   } catch (e) {
     const message = e instanceof PreviewError ? e.message : `preview failed: ${(e as Error).message}`;
-    const hint = /approv|exec/i.test(message) && !args.allowExec ? '\nThe kubeconfig runs a credential command; pass --allow-exec to allow it.' : '';
+    const hint = /approv|exec/i.test(message) && !args.allowExec ? '\nThe kubeconfig runs a credential command or uses credential files that need approval; pass --allow-exec to allow it.' : '';
     io.stderr(`gitops-lens preview: ${redact(message)}${hint}\n`);
     return PREVIEW_EXIT.errors;
   } finally {
