@@ -1,11 +1,13 @@
 /**
  * Agent-specific behaviour against the real control plane: Flux prune from
  * the Kustomization's status.inventory (finding a kind the preview would not
- * list), and an Argo CD-bound folder (tracking annotation, argocd-controller
- * field manager, Prune=false opt-out).
+ * list), an Argo CD-bound folder (tracking annotation, argocd-controller
+ * field manager, Prune=false opt-out), and a Flux Kustomization's own build
+ * fields (namePrefix, images, patches, commonMetadata) in the dry-run.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { PreviewService, kubeconfigConnector } from '../../server/src/preview/preview-service.js';
@@ -120,4 +122,73 @@ data: {x: "1"}
   // The tracking annotation the agent adds is not a change; the data is.
   assert.deepEqual(update.changedPaths, ['data.level']);
   assert.match(plan.entries.find((e) => e.name === 'argo-kept')!.message!, /Prune=false/);
+});
+
+test('a Flux Kustomization\'s namePrefix, images, patches and commonMetadata reach the dry-run', { skip, timeout: 120_000 }, async (t) => {
+  const ns = 'preview-flux-build';
+  for (const n of [ns, 'flux-system']) await ensureNamespace(n);
+  await ok(['-n', ns, 'delete', 'configmap,deployment', '--all', '--ignore-not-found', '--wait=false']);
+  // The live state, as the agent applied it before the team label changed.
+  await ok(
+    ['apply', '--server-side', '--field-manager=kustomize-controller', '--force-conflicts', '-f', '-'],
+    `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: fb-settings
+  namespace: ${ns}
+  labels: {team: red, kustomize.toolkit.fluxcd.io/name: fb, kustomize.toolkit.fluxcd.io/namespace: flux-system}
+data: {a: "1"}
+`,
+  );
+  const repo = mkdtempSync(path.join(os.tmpdir(), 'preview-flux-build-'));
+  t.after(() => rmSync(repo, { recursive: true, force: true }));
+  const files: Record<string, string> = {
+    'clusters/fb.yaml': `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: fb, namespace: flux-system}
+spec:
+  interval: 10m
+  path: ./app
+  prune: false
+  targetNamespace: ${ns}
+  namePrefix: fb-
+  sourceRef: {kind: GitRepository, name: flux-system}
+  images: [{name: registry.example/web, newTag: "2.0"}]
+  patches:
+    - target: {kind: Deployment}
+      patch: |
+        - {op: replace, path: /spec/replicas, value: 3}
+  commonMetadata:
+    labels: {team: blue}
+`,
+    'app/kustomization.yaml': 'resources: [settings.yaml, web.yaml]\n',
+    'app/settings.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n',
+    'app/web.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "registry.example/web:1.0"}]}
+`,
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
+    writeFileSync(path.join(repo, rel), text);
+  }
+  const service = new PreviewService({ connect: (k, c) => kubeconfigConnector(true, async () => false)(k ?? cp!.kubeconfigPath, c ?? 'tool') });
+  t.after(() => service.dispose());
+  const plan = await service.preview({ paths: [path.join(repo, 'app')], root: repo });
+  assert.deepEqual(
+    plan.entries.map((e) => `${e.action} ${e.kind} ${e.namespace}/${e.name}`),
+    [`update ConfigMap ${ns}/fb-settings`, `create Deployment ${ns}/fb-web`],
+  );
+  assert.deepEqual(plan.entries[0]!.changedPaths, ['metadata.labels.team']);
+  const web = plan.entries[1]!;
+  assert.match(web.afterText, /image: registry\.example\/web:2\.0/);
+  assert.match(web.afterText, /replicas: 3/);
+  assert.match(web.afterText, /team: blue/);
+  assert.equal(path.relative(repo, new URL(web.sourceUri!).pathname), 'app/web.yaml');
 });

@@ -5,7 +5,8 @@ import type { KubeObject } from '../../server/src/cluster/cluster-types.js';
 import { approximateApply, changedPaths, jsonEqual, normalizeObject } from '../../server/src/preview/normalize-object.js';
 import { fieldPathFromMessage } from '../../server/src/preview/plan.js';
 import { splitFieldPath } from '../../server/src/preview/source-documents.js';
-import { stableYaml, unifiedDiff } from '../../server/src/preview/unified-diff.js';
+import { stringify } from 'yaml';
+import { fastStableYaml, stableYaml, unifiedDiff } from '../../server/src/preview/unified-diff.js';
 
 const live: KubeObject = {
   apiVersion: 'v1',
@@ -60,6 +61,59 @@ test('the approximate apply merges maps and replaces lists', () => {
 test('stable YAML sorts keys at every level', () => {
   assert.equal(stableYaml({ b: 1, a: { d: 1, c: [{ z: 1, y: 2 }] } }), 'a:\n  c:\n    - y: 2\n      z: 1\n  d: 1\nb: 1\n');
   assert.equal(stableYaml(undefined), '');
+});
+
+test('the direct YAML writer gives the yaml library\'s exact text, or gives way to it', () => {
+  const library = (v: unknown) => stringify(v, { sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false });
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'n', labels: { 'app.kubernetes.io/name': 'web' }, annotations: { 'deployment.kubernetes.io/revision': '1' } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: { rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' }, type: 'RollingUpdate' },
+      template: {
+        metadata: { creationTimestamp: null, labels: { app: 'web' } },
+        spec: {
+          containers: [{ name: 'web', image: 'registry.example/web:1.2.3', ports: [{ containerPort: 8080, protocol: 'TCP' }], resources: {}, args: [] }],
+          dnsPolicy: 'ClusterFirst',
+          securityContext: {},
+        },
+      },
+    },
+  };
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { a: '***', b: '*** (before)', c: '' }, type: 'Opaque' };
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'svc' }, spec: { clusterIP: '10.0.0.12', clusterIPs: ['10.0.0.12'], ports: [{ port: 80, targetPort: 8080 }], sessionAffinity: 'None' } };
+  for (const v of [deployment, secret, service]) {
+    assert.notEqual(fastStableYaml(v), undefined);
+    assert.equal(fastStableYaml(v), library(v));
+    assert.equal(stableYaml(v), library(v));
+  }
+  // Strings YAML would read as something else, or that need escapes or blocks, go to the library.
+  for (const s of ['true', 'No', 'null', '~', '42', '0x1F', '1e3', '.inf', 'a: b', 'a #b', '-', '- a', 'x:', 'line\nbreak', 'tab\there', 'quote"d', 'back\\slash', '---x', '...', '%x', '-x', '?x']) {
+    const v = { k: s, [s]: [s, { [s]: 1 }] };
+    const fast = fastStableYaml(v);
+    if (fast !== undefined) assert.equal(fast, library(v), JSON.stringify(s));
+    assert.equal(stableYaml(v), library(v), JSON.stringify(s));
+  }
+  // Shapes outside the subset fall back too: lists of lists, fractions, -0.
+  for (const v of [{ a: [[1]] }, { a: 0.5 }, { a: -0 }]) assert.equal(fastStableYaml(v), undefined);
+  // A deterministic fuzz over troublesome characters: whenever the direct writer answers, it matches the library.
+  const alphabet = '-.%aZ_/.-=:019 #@,!%&*?|>\'"{}[]~\\\t\nyYnNeE+xé\u00a0\u2028';
+  let seed = 11;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  let answered = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let s = '';
+    for (let j = 1 + rnd(10); j > 0; j--) s += alphabet[rnd(alphabet.length)];
+    const v = { [s]: s, k: [s, { [s]: 1 }, {}], e: [] };
+    const fast = fastStableYaml(v);
+    if (fast === undefined) continue;
+    answered++;
+    assert.equal(fast, library(v), JSON.stringify(s));
+  }
+  assert.ok(answered > 1000, `the direct writer answered ${answered} times`);
 });
 
 test('unified diff: headers, one hunk with 3 lines of context, and nothing for equal texts', () => {

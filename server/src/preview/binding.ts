@@ -50,6 +50,40 @@ export interface PreviewBinding {
   trackingMethod?: 'label' | 'annotation' | 'annotation+label';
   /** Set when the source is a Helm chart (Argo CD `spec.source.chart`/`helm`): rendered with helm when it is local and helm exists (render-helm.ts). */
   helm?: boolean;
+  /** Flux Kustomization build settings that kustomize-controller writes into the path's kustomization.yaml (flux-build.ts). */
+  build?: FluxBuildOptions;
+}
+
+/** A Flux `spec.patches` entry: an inline strategic-merge or JSON 6902 patch and the objects it targets. */
+export interface FluxPatch {
+  patch: string;
+  target?: { group?: string; version?: string; kind?: string; name?: string; namespace?: string; labelSelector?: string; annotationSelector?: string };
+}
+
+/** A Flux `spec.images` entry (kustomize's image override). */
+export interface FluxImage {
+  name: string;
+  newName?: string;
+  newTag?: string;
+  digest?: string;
+}
+
+/**
+ * The Flux Kustomization fields that change how the path is built. All but
+ * `commonMetadata` go into the build's kustomization.yaml; `commonMetadata` is
+ * set on each built object's own metadata after postBuild substitution, as
+ * kustomize-controller does.
+ */
+export interface FluxBuildOptions {
+  patches?: FluxPatch[];
+  images?: FluxImage[];
+  /** Component folders, relative to the Kustomization's path. */
+  components?: string[];
+  /** `spec.ignoreMissingComponents`: components whose folder does not exist are skipped instead of failing the build. */
+  ignoreMissingComponents?: boolean;
+  namePrefix?: string;
+  nameSuffix?: string;
+  commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
 /** A short, stable label for a binding, used as the plan's `binding` field and in entry ids. */
@@ -94,6 +128,7 @@ export function bindingFromObject(value: unknown, sourceRoot: string): PreviewBi
     const substituteFrom = Array.isArray(postBuild.substituteFrom)
       ? postBuild.substituteFrom.filter(isObj).map((r) => ({ kind: String(r.kind), name: String(r.name), optional: r.optional === true }))
       : undefined;
+    const build = fluxBuildOptions(spec);
     return {
       agent: 'flux',
       name,
@@ -103,6 +138,7 @@ export function bindingFromObject(value: unknown, sourceRoot: string): PreviewBi
       prune: spec.prune === true,
       substitute,
       substituteFrom,
+      ...(build ? { build } : {}),
     };
   }
   if (kind === 'Application' && apiVersion.startsWith('argoproj.io/')) {
@@ -122,4 +158,52 @@ export function bindingFromObject(value: unknown, sourceRoot: string): PreviewBi
     };
   }
   return undefined;
+}
+
+const stringMap = (v: unknown): Record<string, string> | undefined => {
+  if (!isObj(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) out[k] = String(x);
+  return Object.keys(out).length ? out : undefined;
+};
+
+/** The build settings of a Flux Kustomization's spec; undefined when it sets none. Malformed entries are skipped (the API server would have rejected them). */
+export function fluxBuildOptions(spec: Record<string, unknown>): FluxBuildOptions | undefined {
+  const out: FluxBuildOptions = {};
+  if (Array.isArray(spec.patches)) {
+    const patches = spec.patches.filter(isObj).flatMap((p): FluxPatch[] => {
+      const patch = str(p.patch);
+      if (!patch) return [];
+      const t = isObj(p.target) ? p.target : undefined;
+      const target = t
+        ? Object.fromEntries(
+            ['group', 'version', 'kind', 'name', 'namespace', 'labelSelector', 'annotationSelector'].flatMap((k) => (str(t[k]) !== undefined ? [[k, str(t[k])!]] : [])),
+          )
+        : undefined;
+      return [{ patch, ...(target ? { target } : {}) }];
+    });
+    if (patches.length) out.patches = patches;
+  }
+  if (Array.isArray(spec.images)) {
+    const images = spec.images.filter(isObj).flatMap((i): FluxImage[] => {
+      const name = str(i.name);
+      if (!name) return [];
+      return [{ name, ...(str(i.newName) ? { newName: str(i.newName) } : {}), ...(i.newTag !== undefined && i.newTag !== null ? { newTag: String(i.newTag) } : {}), ...(str(i.digest) ? { digest: str(i.digest) } : {}) }];
+    });
+    if (images.length) out.images = images;
+  }
+  if (Array.isArray(spec.components)) {
+    const components = spec.components.filter((c): c is string => typeof c === 'string' && c.length > 0);
+    if (components.length) out.components = components;
+  }
+  if (spec.ignoreMissingComponents === true) out.ignoreMissingComponents = true;
+  if (str(spec.namePrefix)) out.namePrefix = str(spec.namePrefix);
+  if (str(spec.nameSuffix)) out.nameSuffix = str(spec.nameSuffix);
+  if (isObj(spec.commonMetadata)) {
+    const labels = stringMap(spec.commonMetadata.labels);
+    const annotations = stringMap(spec.commonMetadata.annotations);
+    if (labels || annotations) out.commonMetadata = { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+  }
+  const { ignoreMissingComponents: _ignore, ...settings } = out;
+  return Object.keys(settings).length ? out : undefined;
 }

@@ -161,19 +161,24 @@ async function cachedList(
   call: { signal?: AbortSignal },
   rethrow = false,
 ): Promise<Map<string, KubeObject> | undefined> {
-  const k = listKey(gvk, namespace);
-  let p = cache.get(k);
-  if (!p) {
-    p = cluster.list(gvk, namespace, call).then(
-      (l) => ({ items: new Map(l.items.map((o) => [o.metadata.name ?? '', o] as const)) }),
-      (error: unknown) => ({ error }),
-    );
-    cache.set(k, p);
-  }
-  const result = await p;
+  startList(cluster, cache, gvk, namespace, call);
+  const result = await cache.get(listKey(gvk, namespace))!;
   call.signal?.throwIfAborted();
   if (result.error !== undefined && rethrow) throw result.error;
   return result.items;
+}
+
+/** Sends the LIST of a kind in a namespace now, without waiting for it; {@link cachedList} picks up its result. */
+function startList(cluster: PreviewCluster, cache: ListCache, gvk: GroupVersionKind, namespace: string | undefined, call: { signal?: AbortSignal }): void {
+  const k = listKey(gvk, namespace);
+  if (cache.has(k)) return;
+  cache.set(
+    k,
+    cluster.list(gvk, namespace, call).then(
+      (l) => ({ items: new Map(l.items.map((o) => [o.metadata.name ?? '', o] as const)) }),
+      (error: unknown) => ({ error }),
+    ),
+  );
 }
 
 /** Adds the agent's ownership marks, as the agent's apply would. */
@@ -321,23 +326,46 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
     if (d.binding?.agent === 'flux' && d.binding.targetNamespace) return d.binding.targetNamespace;
     return d.object.metadata.namespace ?? d.binding?.targetNamespace ?? opts.defaultNamespace ?? 'default';
   };
-  // Objects of one kind in one namespace are read with one LIST instead of a GET each; count the groups first.
+  // Discovery first, for every object: its resource, final namespace and agent marks. Objects of one kind in
+  // one namespace are then read with one LIST instead of a GET each, and all those LISTs are sent at once,
+  // before any dry-run, so that no object waits for its kind's LIST behind other kinds' dry-runs.
+  type Prepared = { object: KubeObject; gvk: GroupVersionKind; info?: ResourceInfo; discoveryError?: unknown };
+  const prepared = new Map<DesiredObject, Prepared>();
   const groupSizes = new Map<string, number>();
+  const groupKinds = new Map<string, { gvk: GroupVersionKind; namespace?: string }>();
   await pool(
     desiredObjects,
     concurrency,
     async (d) => {
-      const gvk = gvkOf(d.object.apiVersion, d.object.kind);
-      const info = await cluster.resourceFor(gvk, call).catch((e) => {
+      const object = structuredClone(d.object);
+      const gvk = gvkOf(object.apiVersion, object.kind);
+      let info: ResourceInfo | undefined;
+      try {
+        info = await cluster.resourceFor(gvk, call);
+      } catch (e) {
         if (signal?.aborted) throw e;
-        return undefined;
-      });
+        prepared.set(d, { object, gvk, discoveryError: e });
+        return;
+      }
+      if (info) {
+        const ns = namespaceFor(d, info);
+        if (ns) object.metadata.namespace = ns;
+        else delete object.metadata.namespace;
+      }
+      withAgentMarks(object, d.binding);
+      prepared.set(d, { object, gvk, info });
       if (!info?.verbs.includes('list')) return;
-      const k = listKey(gvk, namespaceFor(d, info));
+      const k = listKey(gvk, object.metadata.namespace);
       groupSizes.set(k, (groupSizes.get(k) ?? 0) + 1);
+      groupKinds.set(k, { gvk, namespace: object.metadata.namespace });
     },
     signal,
   );
+  for (const d of desiredObjects) {
+    const p = prepared.get(d);
+    if (p && !p.discoveryError) finals.set(d, p.object);
+  }
+  for (const [k, { gvk, namespace }] of groupKinds) if ((groupSizes.get(k) ?? 0) >= 2) startList(cluster, listCache, gvk, namespace, call);
   const readLive = async (gvk: GroupVersionKind, namespace: string | undefined, name: string): Promise<KubeObject | undefined> => {
     const k = listKey(gvk, namespace);
     if ((groupSizes.get(k) ?? 0) >= 2) {
@@ -347,28 +375,21 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
     return cluster.get(gvk, namespace, name, call);
   };
 
+  // Prune candidates only depend on the bindings and the final desired objects: read them while the objects are planned.
+  const pruning = pruneCandidatesOfBindings(desiredObjects, problems, finals, opts, notes, call, listCache);
+  // Awaited after the objects; until then a rejection (cancellation) must not count as unhandled.
+  pruning.catch(() => undefined);
+
   await pool(
     desiredObjects,
     concurrency,
     async (d) => {
-      const object = structuredClone(d.object);
-      const gvk = gvkOf(object.apiVersion, object.kind);
+      const { object, gvk, info, discoveryError } = prepared.get(d)!;
       try {
-        let info: ResourceInfo | undefined;
-        try {
-          info = await cluster.resourceFor(gvk, call);
-        } catch (e) {
-          if (signal?.aborted) throw e;
-          items.push(errorItem(d, object, asClusterError(e), 'discovery failed: '));
+        if (discoveryError !== undefined) {
+          items.push(errorItem(d, object, asClusterError(discoveryError), 'discovery failed: '));
           return;
         }
-        if (info) {
-          const ns = namespaceFor(d, info);
-          if (ns) object.metadata.namespace = ns;
-          else delete object.metadata.namespace;
-        }
-        withAgentMarks(object, d.binding);
-        finals.set(d, object);
         const key = objectKey(object);
         // Duplicates only matter within one rendered unit: two overlays for two clusters may declare the same object.
         const unitKey = `${d.unit}\0${key}`;
@@ -451,14 +472,15 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
           }
         }
         const liveN = live ? normalizeObject(live) : undefined;
-        const afterN = normalizeObject(after);
+        // A proven no-op's result is the live object itself: no second copy to make or compare.
+        const afterN = after === live && liveN ? liveN : normalizeObject(after);
+        const action: PlanAction = !liveN ? 'create' : afterN === liveN || jsonEqual(liveN, afterN) ? 'unchanged' : 'update';
         const [liveM, afterM] = maskPair(liveN, afterN);
         const liveText = liveM ? stableYaml(liveM) : '';
-        const afterText = stableYaml(afterM);
+        // Equal objects get equal masks (a Secret value that is the same on both sides is masked the same),
+        // so one YAML rendering serves both sides; rendering is the costliest step for unchanged objects.
+        const afterText = action === 'unchanged' ? liveText : stableYaml(afterM);
         const label = labelOf(object);
-        let action: PlanAction;
-        if (!liveN) action = 'create';
-        else action = jsonEqual(liveN, afterN) ? 'unchanged' : 'update';
         const messages = [approximate, note].filter(Boolean) as string[];
         const item: PlanItem = {
           action,
@@ -483,28 +505,7 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
   );
 
   // Prune: per binding that prunes, live objects it owns that are no longer desired.
-  const bindings = new Map<string, { binding: PreviewBinding; objects: KubeObject[]; failed: boolean }>();
-  for (const d of desiredObjects) {
-    if (!d.binding) continue;
-    const k = bindingLabel(d.binding);
-    const entry = bindings.get(k) ?? { binding: d.binding, objects: [], failed: false };
-    entry.objects.push(finals.get(d) ?? d.object);
-    bindings.set(k, entry);
-  }
-  for (const p of problems) {
-    if (!p.binding) continue;
-    const k = bindingLabel(p.binding);
-    const entry = bindings.get(k) ?? { binding: p.binding, objects: [], failed: true };
-    entry.failed = true;
-    bindings.set(k, entry);
-  }
-  for (const { binding, objects, failed } of bindings.values()) {
-    signal?.throwIfAborted();
-    if (failed) {
-      notes.push(`${bindingLabel(binding)}: prune not computed because its desired state could not be rendered`);
-      continue;
-    }
-    const candidates = await pruneCandidates(cluster, binding, objects, opts, notes, call, listCache);
+  for (const { binding, candidates } of await pruning) {
     for (const live of candidates) {
       if (desiredKeys.has(objectKey(live))) continue;
       const decision = pruneDecision(live, binding);
@@ -540,6 +541,47 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
   const counts = emptyPlanCounts();
   for (const i of items) counts[i.action]++;
   return { entries: items, counts, notes, stats, createdAt: new Date().toISOString() };
+}
+
+/**
+ * The live objects each binding may prune, binding by binding: the bindings of
+ * the desired objects (with their final namespaces) and of the render problems
+ * (a binding whose render failed gets a note instead: everything would look orphaned).
+ */
+async function pruneCandidatesOfBindings(
+  desiredObjects: DesiredObject[],
+  problems: RenderProblem[],
+  finals: Map<DesiredObject, KubeObject>,
+  opts: PlanOptions,
+  notes: string[],
+  call: { signal?: AbortSignal },
+  listCache: ListCache,
+): Promise<Array<{ binding: PreviewBinding; candidates: KubeObject[] }>> {
+  const bindings = new Map<string, { binding: PreviewBinding; objects: KubeObject[]; failed: boolean }>();
+  for (const d of desiredObjects) {
+    if (!d.binding) continue;
+    const k = bindingLabel(d.binding);
+    const entry = bindings.get(k) ?? { binding: d.binding, objects: [], failed: false };
+    entry.objects.push(finals.get(d) ?? d.object);
+    bindings.set(k, entry);
+  }
+  for (const p of problems) {
+    if (!p.binding) continue;
+    const k = bindingLabel(p.binding);
+    const entry = bindings.get(k) ?? { binding: p.binding, objects: [], failed: true };
+    entry.failed = true;
+    bindings.set(k, entry);
+  }
+  const out: Array<{ binding: PreviewBinding; candidates: KubeObject[] }> = [];
+  for (const { binding, objects, failed } of bindings.values()) {
+    call.signal?.throwIfAborted();
+    if (failed) {
+      notes.push(`${bindingLabel(binding)}: prune not computed because its desired state could not be rendered`);
+      continue;
+    }
+    out.push({ binding, candidates: await pruneCandidates(opts.cluster, binding, objects, opts, notes, call, listCache) });
+  }
+  return out;
 }
 
 /**

@@ -132,23 +132,31 @@ export class PreviewService {
       throw new PreviewError(`Cannot connect to the cluster: ${(e as Error).message}`);
     }
     try {
-      if (connection.probe) {
-        try {
-          await connection.probe(params.signal);
-        } catch (e) {
-          if (params.signal?.aborted) throw e;
-          throw new PreviewError(`Cannot reach the cluster of context ${connection.context}: ${(e as Error).message}`);
-        }
-      }
-      const rendered = await renderDesired({
+      // The probe and the render run side by side (one is network, the other files and kustomize), but an
+      // unreachable cluster still fails fast: its error stops the render.
+      const stopRender = new AbortController();
+      const renderSignal = params.signal ? AbortSignal.any([params.signal, stopRender.signal]) : stopRender.signal;
+      const rendering = renderDesired({
         paths,
         root,
         bindings: params.bindings,
         onlyFiles,
-        signal: params.signal,
+        signal: renderSignal,
         tools: this.options.tools,
         substituteFromValues: (b) => substituteFromValues(connection.cluster, b, params.signal),
       });
+      // A cancelled render may reject while the probe is still awaited; it is awaited (and rethrown) below.
+      rendering.catch(() => undefined);
+      if (connection.probe) {
+        try {
+          await connection.probe(params.signal);
+        } catch (e) {
+          stopRender.abort();
+          if (params.signal?.aborted) throw e;
+          throw new PreviewError(`Cannot reach the cluster of context ${connection.context}: ${(e as Error).message}`);
+        }
+      }
+      const rendered = await rendering;
       let memo = this.memos.get(connection.context);
       if (!memo) this.memos.set(connection.context, (memo = new DryRunMemo()));
       const plan = await computePlan(rendered.objects, rendered.problems, {

@@ -12,6 +12,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { Range } from '../findings.js';
 import { bindingFromObject, type PreviewBinding } from './binding.js';
+import { applyCommonMetadata, fluxKustomizationText, mirrorForBuild, needsFluxBuild } from './flux-build.js';
 import { helmSourceOf, isHelmObject, renderHelmChart, type HelmRenderedObject, type LocalHelmChart } from './render-helm.js';
 import { substituteVariables, substitutionDisabled } from './post-build-substitute.js';
 import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
@@ -106,6 +107,78 @@ const FILE_START: Range = { start: { line: 0, character: 0 }, end: { line: 0, ch
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test']);
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const MAX_SCAN_FILES = 20_000;
+/** Files read at once: enough to keep libuv's thread pool busy, far below the open-file limit. */
+const READ_CONCURRENCY = 32;
+/** kustomize / helm processes at once: each is CPU-bound for its whole run. */
+const BUILD_CONCURRENCY = 4;
+/** Texts kept for the length of one render, so that indexing and rendering read each file once. */
+const TEXT_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Maps `items` through `fn` with at most `limit` calls in flight and returns
+ * the results in the order of `items`: rendering must be deterministic even
+ * though reads and builds overlap.
+ */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      signal?.throwIfAborted();
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/** A small counting limiter: at most `limit` calls of {@link Limiter.run} at once. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+/**
+ * The file texts of one render. Indexing reads every YAML file of the
+ * repository anyway (to find bindings), and rendering reads most of them
+ * again; keeping them for the length of the render halves the file-system
+ * round trips, which dominate the render of many small files. Bounded by
+ * {@link TEXT_CACHE_BYTES}: beyond it files are simply read again.
+ */
+class FileTexts {
+  private readonly texts = new Map<string, Promise<string>>();
+  private bytes = 0;
+  /** Callers fan out (units × files), so open files are bounded here, once for all of them. */
+  private readonly reads = new Limiter(READ_CONCURRENCY);
+
+  /** The file's text; rejects like `fs.readFile`. */
+  read(file: string): Promise<string> {
+    const cached = this.texts.get(file);
+    if (cached) return cached;
+    const p = this.reads.run(() => fs.readFile(file, 'utf8'));
+    if (this.bytes < TEXT_CACHE_BYTES) {
+      this.texts.set(file, p);
+      p.then(
+        (t) => (this.bytes += t.length),
+        () => this.texts.delete(file),
+      );
+    }
+    return p;
+  }
+}
 
 /** Finds an executable on PATH without a shell. */
 export async function findOnPath(name: string, envPath = process.env.PATH ?? ''): Promise<string | undefined> {
@@ -225,11 +298,11 @@ interface KustomizationInfo {
 
 const isRemote = (ref: string) => /^[a-z]+:\/\/|^github\.com\/|^git@|\?ref=/.test(ref);
 
-async function readKustomization(dir: string, file: string): Promise<KustomizationInfo> {
+async function readKustomization(dir: string, file: string, texts: FileTexts): Promise<KustomizationInfo> {
   const info: KustomizationInfo = { dir, file, dirs: [], files: [], patchFiles: [] };
   let k: Record<string, unknown>;
   try {
-    k = (parseYaml(await fs.readFile(file, 'utf8')) ?? {}) as Record<string, unknown>;
+    k = (parseYaml(await texts.read(file)) ?? {}) as Record<string, unknown>;
   } catch {
     return info;
   }
@@ -260,12 +333,9 @@ async function readKustomization(dir: string, file: string): Promise<Kustomizati
       }
     }
   }
-  for (const ref of refs) {
-    if (isRemote(ref) || ref.includes('\n')) continue;
-    const abs = path.resolve(dir, ref);
-    if (await isDir(abs)) info.dirs.push(abs);
-    else info.files.push(abs);
-  }
+  const local = refs.filter((ref) => !isRemote(ref) && !ref.includes('\n')).map((ref) => path.resolve(dir, ref));
+  const dirs = await Promise.all(local.map(isDir));
+  local.forEach((abs, i) => (dirs[i] ? info.dirs : info.files).push(abs));
   return info;
 }
 
@@ -279,27 +349,39 @@ export interface RepoIndex {
 
 /** Scans `root` once: kustomizations and Flux Kustomization / Argo CD Application bindings. */
 export async function indexRepository(root: string, signal?: AbortSignal): Promise<RepoIndex> {
+  return indexWith(root, new FileTexts(), signal);
+}
+
+async function indexWith(root: string, texts: FileTexts, signal?: AbortSignal): Promise<RepoIndex> {
   const yamlFiles = await walkYaml(root, [], signal);
   const kustomizations = new Map<string, KustomizationInfo>();
   const bindings: RepoIndex['bindings'] = [];
-  for (const file of yamlFiles) {
+  // Files are read in parallel (the round trips, not the parsing, dominate), then used in walk order.
+  const read = await mapLimit(
+    yamlFiles,
+    READ_CONCURRENCY,
+    async (file): Promise<{ kustomization?: KustomizationInfo; text?: string }> => {
+      if (KUSTOMIZATION_FILES.includes(path.basename(file))) return { kustomization: await readKustomization(path.dirname(file), file, texts) };
+      try {
+        const st = await fs.stat(file);
+        if (st.size > 2 * 1024 * 1024) return {};
+        return { text: await texts.read(file) };
+      } catch {
+        return {};
+      }
+    },
+    signal,
+  );
+  for (let i = 0; i < yamlFiles.length; i++) {
     signal?.throwIfAborted();
-    const base = path.basename(file);
-    if (KUSTOMIZATION_FILES.includes(base)) {
-      const dir = path.dirname(file);
-      if (!kustomizations.has(dir)) kustomizations.set(dir, await readKustomization(dir, file));
-      continue;
-    }
-    let text: string;
-    try {
-      const st = await fs.stat(file);
-      if (st.size > 2 * 1024 * 1024) continue;
-      text = await fs.readFile(file, 'utf8');
-    } catch {
+    const file = yamlFiles[i]!;
+    const { kustomization, text } = read[i]!;
+    if (kustomization) {
+      if (!kustomizations.has(kustomization.dir)) kustomizations.set(kustomization.dir, kustomization);
       continue;
     }
     // Cheap pre-filter: only files that can hold a binding are parsed here.
-    if (!text.includes('kustomize.toolkit.fluxcd.io') && !text.includes('argoproj.io')) continue;
+    if (text === undefined || (!text.includes('kustomize.toolkit.fluxcd.io') && !text.includes('argoproj.io'))) continue;
     for (const doc of parseSourceDocuments(file, text)) {
       const b = bindingFromObject(doc.value, root);
       if (b) bindings.push({ binding: b, file, object: doc.value as KubeObject });
@@ -378,6 +460,8 @@ export function resolveUnits(
       }
       continue;
     }
+    // Components a Flux Kustomization adds are read by its build too.
+    if (binding.agent === 'flux') for (const c of binding.build?.components ?? []) for (const f of kustomizeTree(index, path.resolve(binding.folder, c))) files.add(f);
     if (!kdir && files.size === 0) continue;
     seenFolders.add(binding.folder);
     for (const f of files) covered.add(f);
@@ -425,17 +509,22 @@ function matchSource(object: KubeObject, docs: SourceDocument[]): SourceDocument
   );
 }
 
-async function readSourceDocs(files: Iterable<string>): Promise<SourceDocument[]> {
-  const out: SourceDocument[] = [];
-  for (const f of files) {
-    if (!isYaml(f) && path.basename(f) !== 'Kustomization') continue;
-    try {
-      out.push(...parseSourceDocuments(f, await fs.readFile(f, 'utf8')));
-    } catch {
-      // Unreadable file: objects from it simply have no source mapping.
-    }
-  }
-  return out;
+async function readSourceDocs(files: Iterable<string>, texts: FileTexts, signal?: AbortSignal): Promise<SourceDocument[]> {
+  const wanted = [...files].filter((f) => isYaml(f) || path.basename(f) === 'Kustomization');
+  const perFile = await mapLimit(
+    wanted,
+    READ_CONCURRENCY,
+    async (f) => {
+      try {
+        return parseSourceDocuments(f, await texts.read(f));
+      } catch {
+        // Unreadable file: objects from it simply have no source mapping.
+        return [];
+      }
+    },
+    signal,
+  );
+  return perFile.flat();
 }
 
 /** Says what of a HelmRelease / Argo CD Helm source is not previewed; undefined when its local chart is rendered. */
@@ -488,23 +577,65 @@ function fromHelm(rendered: HelmRenderedObject[], declaring: SourceDocument | un
   );
 }
 
-async function renderUnit(unit: RenderUnit, tools: RenderTools, patchFiles: Set<string>, signal?: AbortSignal): Promise<Rendered[]> {
+/** What rendering a unit needs besides the unit: shared by all units of one render. */
+interface UnitContext {
+  tools: RenderTools;
+  /** Files that kustomizations use as patches. */
+  patchFiles: Set<string>;
+  texts: FileTexts;
+  /** Bounds the kustomize / helm processes running at once. */
+  builds: Limiter;
+  /** The repository root: the build mirror of a Flux Kustomization's path starts there (flux-build.ts). */
+  root: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * kustomize build of a Flux Kustomization's path with the Kustomization's own
+ * build settings written into (a mirror of) its kustomization.yaml, as
+ * kustomize-controller does. Paths of the mirror in kustomize's messages are
+ * given back as the repository's.
+ */
+async function fluxBuild(unit: RenderUnit, kustomize: NonNullable<RenderTools['kustomize']>, ctx: UnitContext): Promise<string> {
+  const text = await fluxKustomizationText(unit.root, unit.binding!, ctx.signal);
+  const mirror = await mirrorForBuild(ctx.root, unit.root, text, ctx.signal);
+  try {
+    return await run(kustomize.command, [...kustomize.args, mirror.dir], mirror.dir, ctx.signal);
+  } catch (e) {
+    throw new Error((e as Error).message.split(mirror.root).join(mirror.base));
+  } finally {
+    await mirror.dispose();
+  }
+}
+
+async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[]> {
+  const { tools, patchFiles, texts, signal } = ctx;
   if (unit.kind === 'file') {
-    const docs = await readSourceDocs([unit.root]);
+    const docs = await readSourceDocs([unit.root], texts, signal);
     return docs.filter((d) => isKubeObject(d.value)).map((d) => ({ object: d.value as KubeObject, doc: d, mapped: false }));
   }
   if (unit.kind === 'helm') {
     if (!tools.helm || !unit.helm) return [];
-    const rendered = await renderHelmChart(tools.helm, unit.helm, signal);
-    const declaring = unit.declaredIn
-      ? (await readSourceDocs([unit.declaredIn])).find((d) => d.kind === 'Application' && d.name === unit.binding?.name)
-      : undefined;
+    const helm = tools.helm;
+    const chart = unit.helm;
+    const [rendered, declaring] = await Promise.all([
+      ctx.builds.run(() => renderHelmChart(helm, chart, signal)),
+      unit.declaredIn
+        ? readSourceDocs([unit.declaredIn], texts, signal).then((docs) => docs.find((d) => d.kind === 'Application' && d.name === unit.binding?.name))
+        : undefined,
+    ]);
     return fromHelm(rendered, declaring);
   }
-  if (unit.kind === 'kustomize') {
+  // A Flux Kustomization with build settings of its own: built like the controller does, plain folder or not.
+  const flux = (unit.kind === 'kustomize' || unit.kind === 'folder') && needsFluxBuild(unit.binding);
+  if (unit.kind === 'kustomize' || flux) {
     if (!tools.kustomize) throw new Error(NO_KUSTOMIZE_MESSAGE);
-    const out = await run(tools.kustomize.command, [...tools.kustomize.args, unit.root], unit.root, signal);
-    const all = await readSourceDocs(unit.files);
+    const kustomize = tools.kustomize;
+    // The build and the reading of its sources (for the source mapping) are independent: overlap them.
+    const [out, all] = await Promise.all([
+      ctx.builds.run(() => (flux ? fluxBuild(unit, kustomize, ctx) : run(kustomize.command, [...kustomize.args, unit.root], unit.root, signal))),
+      readSourceDocs(unit.files, texts, signal),
+    ]);
     const isPatch = (d: SourceDocument) => patchFiles.has(d.file);
     const declarations = all.filter((d) => !isPatch(d));
     const patchDocs = all.filter(isPatch);
@@ -515,23 +646,24 @@ async function renderUnit(unit: RenderUnit, tools: RenderTools, patchFiles: Set<
     });
   }
   // A plain folder: Flux generates a kustomization over it; nested kustomizations are built, other YAML read as is.
-  const results: Rendered[] = [];
+  // The folder is walked first (in name order) and its parts rendered in parallel; results keep the walk order.
+  const parts: RenderUnit[] = [];
   const visit = async (dir: string): Promise<void> => {
     signal?.throwIfAborted();
     if (dir !== unit.root && (await kustomizationFileOf(dir))) {
       const files = [...unit.files].filter((f) => within(f, dir));
-      results.push(...(await renderUnit({ root: dir, kind: 'kustomize', files: new Set(files) }, tools, patchFiles, signal)));
+      parts.push({ root: dir, kind: 'kustomize', files: new Set(files) });
       return;
     }
     const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await visit(p);
-      else if (e.isFile() && isYaml(e.name)) results.push(...(await renderUnit({ root: p, kind: 'file', files: new Set([p]) }, tools, patchFiles, signal)));
+      else if (e.isFile() && isYaml(e.name)) parts.push({ root: p, kind: 'file', files: new Set([p]) });
     }
   };
   await visit(unit.root);
-  return results;
+  return (await mapLimit(parts, READ_CONCURRENCY, (part) => renderUnit(part, ctx), signal)).flat();
 }
 
 /**
@@ -540,8 +672,9 @@ async function renderUnit(unit: RenderUnit, tools: RenderTools, patchFiles: Set<
  * only cancellation throws.
  */
 export async function renderDesired(opts: RenderOptions): Promise<RenderResult> {
-  const tools: RenderTools = { ...(await detectTools()), ...(opts.tools ?? {}) };
-  const index = await indexRepository(opts.root, opts.signal);
+  const texts = new FileTexts();
+  const [detected, index] = await Promise.all([detectTools(), indexWith(opts.root, texts, opts.signal)]);
+  const tools: RenderTools = { ...detected, ...(opts.tools ?? {}) };
   const { units: allUnits, notes } = resolveUnits(index, opts.paths, opts.bindings, { helm: !!tools.helm });
   // A folder unit is also touched by a file deleted from it (the index no longer lists that file).
   const touched = (u: RenderUnit) =>
@@ -550,13 +683,27 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
   const objects: DesiredObject[] = [];
   const problems: RenderProblem[] = [];
   const patchFiles = new Set([...index.kustomizations.values()].flatMap((k) => k.patchFiles));
-  for (const unit of units) {
+  const ctx: UnitContext = { tools, patchFiles, texts, builds: new Limiter(BUILD_CONCURRENCY), root: opts.root, signal: opts.signal };
+  // Units are rendered concurrently (file reads and kustomize builds overlap); their results are used in unit order.
+  const settled = await mapLimit(
+    units,
+    READ_CONCURRENCY,
+    (unit) => renderUnit(unit, ctx).then(
+      (rendered) => ({ rendered }),
+      (error: unknown) => {
+        if (opts.signal?.aborted) throw error;
+        return { error };
+      },
+    ),
+    opts.signal,
+  );
+  for (const [i, unit] of units.entries()) {
     opts.signal?.throwIfAborted();
+    const result = settled[i]!;
     let rendered: Rendered[];
-    try {
-      rendered = await renderUnit(unit, tools, patchFiles, opts.signal);
-    } catch (e) {
-      if (opts.signal?.aborted) throw e;
+    if ('rendered' in result) rendered = result.rendered;
+    else {
+      const e = result.error;
       const file =
         unit.kind === 'file' ? unit.root : unit.kind === 'helm' ? (unit.declaredIn ?? unit.root) : ((await kustomizationFileOf(unit.root)) ?? unit.root);
       problems.push({
@@ -573,6 +720,7 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
       vars = { ...(opts.substituteFromValues ? await opts.substituteFromValues(unit.binding) : {}), ...(unit.binding.substitute ?? {}) };
     }
     const unsetAll = new Set<string>();
+    const common = unit.binding?.agent === 'flux' ? unit.binding.build?.commonMetadata : undefined;
     for (const r of rendered) {
       let object = r.object;
       if (vars) {
@@ -580,6 +728,8 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
         object = s.object;
         for (const u of s.unset) unsetAll.add(u);
       }
+      // kustomize-controller sets commonMetadata after the substitution (so it is not substituted itself).
+      if (common) object = applyCommonMetadata(object, common);
       // For plain files the document is the exact source; with onlyFiles, loose files keep only their own objects.
       if (opts.onlyFiles && unit.kind === 'file' && !opts.onlyFiles.has(unit.root)) continue;
       objects.push({
