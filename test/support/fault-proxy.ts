@@ -52,8 +52,8 @@ export interface FaultProxyOptions {
 
 let certCache: { dir: string; cert: string; key: string } | undefined;
 
-/** A self-signed certificate for 127.0.0.1/localhost, made once per process. */
-function proxyCertificate(): { cert: string; key: string } {
+/** A self-signed certificate for 127.0.0.1/localhost, made once per process (the fault proxy and TLS unit tests use it). */
+export function selfSignedCertificate(): { cert: string; key: string } {
   if (certCache) return certCache;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-fault-proxy-'));
   const keyFile = path.join(dir, 'key.pem');
@@ -246,7 +246,7 @@ export class FaultProxy {
 
 /** Starts a fault proxy on 127.0.0.1 (random port) in front of `upstream`. */
 export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
-  const { cert, key } = proxyCertificate();
+  const { cert, key } = selfSignedCertificate();
   let proxy!: FaultProxy;
   const server = https.createServer({ cert, key }, (req, res) => void proxy.handle(req, res));
   // Long watches must not be cut by Node's own server timeouts.

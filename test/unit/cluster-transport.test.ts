@@ -79,10 +79,28 @@ test('429 is honoured with Retry-After and a capped number of retries', async ()
     res.writeHead(429, { 'Retry-After': '0', 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'slow down', code: 429 }));
   });
-  const t = new ReadOnlyTransport({ server: srv.url, maxRetries: 3 });
+  const t = new ReadOnlyTransport({ server: srv.url, maxRetries: 3, retryJitterMs: 5 });
   try {
     await assert.rejects(t.request('GET', '/api/v1/pods'), (e: any) => e.status === 429 && e.reason === 'TooManyRequests');
     assert.equal(srv.requests, 4, 'one request plus three retries, no storm');
+  } finally {
+    t.dispose();
+    await srv.close();
+  }
+});
+
+test('429: the retry never comes sooner than Retry-After asks', async () => {
+  const arrivals: number[] = [];
+  const srv = await countingServer((_req, res) => {
+    arrivals.push(Date.now());
+    res.writeHead(429, { 'Retry-After': '1', 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'slow down', code: 429 }));
+  });
+  const t = new ReadOnlyTransport({ server: srv.url, maxRetries: 1, retryJitterMs: 5 });
+  try {
+    await assert.rejects(t.request('GET', '/api/v1/pods'), (e: any) => e.status === 429);
+    assert.equal(arrivals.length, 2);
+    assert.ok(arrivals[1] - arrivals[0] >= 1000, `retried after ${arrivals[1] - arrivals[0]} ms, before the 1 s Retry-After`);
   } finally {
     t.dispose();
     await srv.close();

@@ -20,6 +20,7 @@ import type {
 } from './cluster-types.js';
 import { apiVersionOf, parseApiVersion } from './cluster-types.js';
 import { redact } from '../secrets/mask-secrets.js';
+import { retryDelayMs } from './retry-backoff.js';
 
 /** Thrown (synchronously inside the returned promise chain, before any I/O) for any request that could change a cluster. */
 export class ReadOnlyViolationError extends Error {
@@ -91,6 +92,11 @@ export interface TransportOptions {
   maxRetries?: number;
   /** Upper bound on one Retry-After wait. Default 10 s. */
   maxRetryAfterMs?: number;
+  /**
+   * First bound of the random wait added to Retry-After after a 429 (it
+   * doubles per attempt; see retry-backoff.ts). Default 250 ms.
+   */
+  retryJitterMs?: number;
   userAgent?: string;
   /**
    * Send requests other than watches and LISTs over one multiplexed HTTP/2 connection when
@@ -310,9 +316,8 @@ export class ReadOnlyTransport {
         continue;
       }
       if (res.status === 429 && attempt < this.opts.maxRetries) {
-        const header = Number(res.headers['retry-after']);
-        const wait = Number.isFinite(header) && header >= 0 ? header * 1000 : 1000 * 2 ** attempt;
-        await sleep(Math.min(wait, this.opts.maxRetryAfterMs), init.signal);
+        // Retry-After is the server's floor; the random part keeps throttled clients from coming back together.
+        await sleep(retryDelayMs(attempt, res.headers['retry-after'], { baseMs: this.opts.retryJitterMs ?? 250, maxMs: this.opts.maxRetryAfterMs }), init.signal);
         continue;
       }
       throw statusError(res);
