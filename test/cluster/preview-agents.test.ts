@@ -6,7 +6,7 @@
  * fields (namePrefix, images, patches, commonMetadata) in the dry-run.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -191,4 +191,79 @@ spec:
   assert.match(web.afterText, /replicas: 3/);
   assert.match(web.afterText, /team: blue/);
   assert.equal(path.relative(repo, new URL(web.sourceUri!).pathname), 'app/web.yaml');
+});
+
+test('an Argo CD Application\'s kustomize options (namePrefix, images, replicas, commonLabels, namespace, patches) reach the dry-run', { skip, timeout: 120_000 }, async (t) => {
+  const ns = 'preview-argo-kustomize';
+  for (const n of [ns, 'argocd']) await ensureNamespace(n);
+  await ok(['-n', ns, 'delete', 'configmap,deployment', '--all', '--ignore-not-found', '--wait=false']);
+  // The live state, as Argo CD applied it before the team label and the data changed.
+  await ok(
+    ['apply', '--server-side', '--field-manager=argocd-controller', '--force-conflicts', '-f', '-'],
+    `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ak-settings
+  namespace: ${ns}
+  labels: {team: red}
+  annotations: {argocd.argoproj.io/tracking-id: "argo-k:/ConfigMap:${ns}/ak-settings"}
+data: {a: "1"}
+`,
+  );
+  const repo = mkdtempSync(path.join(os.tmpdir(), 'preview-argo-kustomize-'));
+  t.after(() => rmSync(repo, { recursive: true, force: true }));
+  const files: Record<string, string> = {
+    'argo/app.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: argo-k, namespace: argocd}
+spec:
+  project: default
+  destination: {server: https://kubernetes.default.svc, namespace: elsewhere}
+  source:
+    repoURL: https://example.invalid/repo.git
+    path: app
+    kustomize:
+      namePrefix: ak-
+      namespace: ${ns}
+      images: ["registry.example/web:2.0"]
+      replicas: [{name: web, count: 3}]
+      commonLabels: {team: blue}
+      patches:
+        - target: {kind: ConfigMap, name: settings}
+          patch: |
+            - {op: add, path: /data/b, value: "2"}
+`,
+    'app/kustomization.yaml': 'resources: [settings.yaml, web.yaml]\n',
+    'app/settings.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n',
+    'app/web.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "registry.example/web:1.0"}]}
+`,
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
+    writeFileSync(path.join(repo, rel), text);
+  }
+  const service = new PreviewService({ connect: (k, c) => kubeconfigConnector(true, async () => false)(k ?? cp!.kubeconfigPath, c ?? 'tool') });
+  t.after(() => service.dispose());
+  const plan = await service.preview({ paths: [path.join(repo, 'app')], root: repo });
+  assert.deepEqual(
+    plan.entries.map((e) => `${e.action} ${e.kind} ${e.namespace}/${e.name} [${e.binding}]`),
+    [`update ConfigMap ${ns}/ak-settings [Application argocd/argo-k]`, `create Deployment ${ns}/ak-web [Application argocd/argo-k]`],
+  );
+  // The label kustomize adds and the patched key; the tracking annotation is the agent's, not a change.
+  assert.deepEqual(plan.entries[0]!.changedPaths, ['data.b', 'metadata.labels.team']);
+  const web = plan.entries[1]!;
+  assert.match(web.afterText, /image: registry\.example\/web:2\.0/);
+  assert.match(web.afterText, /replicas: 3/);
+  assert.match(web.afterText, /team: blue/);
+  assert.equal(path.relative(repo, new URL(web.sourceUri!).pathname), 'app/web.yaml');
+  // The repository's kustomization is untouched.
+  assert.equal(readFileSync(path.join(repo, 'app/kustomization.yaml'), 'utf8'), 'resources: [settings.yaml, web.yaml]\n');
 });

@@ -63,3 +63,75 @@ spec:
   );
   assert.ok(!(plan.notes ?? []).some((n) => /needs helm/.test(n)), (plan.notes ?? []).join('\n'));
 });
+
+test('a Flux HelmRelease\'s valuesFrom ConfigMap and Secret are read from the cluster; the Secret value reaches helm but is never shown', { skip, timeout: 120_000 }, async (t) => {
+  const ns = 'preview-helm-values';
+  const secret = 'cluster-s3cret-t0ken';
+  if ((await cp!.kubectl(['get', 'namespace', ns])).code !== 0) await cp!.kubectl(['create', 'namespace', ns]);
+  await cp!.kubectl(['-n', ns, 'delete', 'configmap,secret,helmrelease', '--all', '--ignore-not-found', '--wait=false']);
+  const applied = await cp!.kubectl(['apply', '--server-side', '--field-manager=helm-controller', '--force-conflicts', '-f', '-'], {
+    input: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: tiny-values, namespace: ${ns}}
+data:
+  values.yaml: |
+    replicas: 5
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: tiny-secret, namespace: ${ns}}
+stringData: {token: ${secret}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tiny-settings, namespace: ${ns}}
+data: {replicas: "1", token: old-token}
+`,
+  });
+  assert.equal(applied.code, 0, applied.stderr);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-helm-values-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const files: Record<string, string> = {
+    'charts/tiny/Chart.yaml': 'apiVersion: v2\nname: tiny\nversion: 0.1.0\n',
+    'charts/tiny/values.yaml': 'replicas: 1\ntoken: none\n',
+    'charts/tiny/templates/cm.yaml':
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\n  namespace: {{ .Release.Namespace }}\ndata:\n  replicas: {{ .Values.replicas | quote }}\n  token: {{ .Values.token | quote }}\n',
+    'apps/release.yaml': `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: tiny, namespace: ${ns}}
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: ./charts/tiny
+      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}
+  valuesFrom:
+    - {kind: ConfigMap, name: tiny-values}
+    - {kind: Secret, name: tiny-secret, valuesKey: token, targetPath: token}
+    - {kind: Secret, name: not-there, optional: true}
+`,
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), text);
+  }
+  const logs: string[] = [];
+  const service = new PreviewService({
+    connect: (k, c) => kubeconfigConnector(true, async () => false)(k ?? cp!.kubeconfigPath, c ?? 'tool'),
+    tools: { helm },
+    log: (m) => logs.push(m),
+  });
+  t.after(() => service.dispose());
+  const plan = await service.preview({ paths: [path.join(root, 'apps')], root });
+  const settings = plan.entries.find((e) => e.kind === 'ConfigMap' && e.name === 'tiny-settings');
+  assert.ok(settings, JSON.stringify(plan.entries.map((e) => `${e.action} ${e.kind} ${e.name}: ${e.message ?? ''}`)));
+  assert.equal(settings.action, 'update');
+  assert.deepEqual(settings.changedPaths, ['data.replicas', 'data.token']);
+  // The ConfigMap's value came through, the Secret's is masked.
+  assert.match(settings.afterText, /replicas: "5"/);
+  assert.match(settings.afterText, /token: \*\*\*/);
+  assert.match(settings.diff ?? '', /^\+ {2}token: \*\*\*$/m);
+  assert.ok(!JSON.stringify(plan).includes(secret), 'the Secret value appears nowhere in the plan');
+  assert.ok(!logs.join('\n').includes(secret));
+  assert.ok(plan.entries.some((e) => e.kind === 'HelmRelease' && e.name === 'tiny' && e.action === 'create'));
+});

@@ -6,6 +6,7 @@
  * from explicit settings.
  */
 import * as path from 'node:path';
+import { argoBuildEnv, argoDirectoryOptions, argoKustomizeOptions, type ArgoSourceOptions } from './argo-source.js';
 
 /** Which GitOps agent a binding belongs to. */
 export type AgentKind = 'flux' | 'argo';
@@ -52,6 +53,10 @@ export interface PreviewBinding {
   helm?: boolean;
   /** Flux Kustomization build settings that kustomize-controller writes into the path's kustomization.yaml (flux-build.ts). */
   build?: FluxBuildOptions;
+  /** Argo CD `spec.source.kustomize` / `directory` options that the repo-server applies before rendering (argo-source.ts). */
+  argo?: ArgoSourceOptions;
+  /** For a multi-source Argo CD Application: the index of this binding's source in `spec.sources`. */
+  sourceIndex?: number;
 }
 
 /** A Flux `spec.patches` entry: an inline strategic-merge or JSON 6902 patch and the objects it targets. */
@@ -106,9 +111,35 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
  * Reads a binding from a Flux Kustomization or an Argo CD Application object.
  * `sourceRoot` is the folder that the agent's source paths are relative to
  * (the repository root). Returns undefined for other objects or when the
- * source is not this repository's folder tree.
+ * source is not this repository's folder tree. A multi-source Application
+ * gives its first rendered source; {@link bindingsFromObject} gives them all.
  */
 export function bindingFromObject(value: unknown, sourceRoot: string): PreviewBinding | undefined {
+  return bindingsFromObject(value, sourceRoot)[0];
+}
+
+/**
+ * Every binding of an object: one for a Flux Kustomization or a
+ * single-source Application, one per rendered source (a `path` or a `chart`;
+ * `ref`-only sources just provide value files) of a multi-source
+ * Application. All of an Application's bindings share its name, so the plan
+ * groups and prunes them together, as Argo CD does.
+ */
+export function bindingsFromObject(value: unknown, sourceRoot: string): PreviewBinding[] {
+  if (isObj(value) && value.kind === 'Application' && isObj(value.spec) && !isObj(value.spec.source) && Array.isArray(value.spec.sources)) {
+    const out: PreviewBinding[] = [];
+    value.spec.sources.forEach((source, i) => {
+      if (!isObj(source) || (typeof source.path !== 'string' && typeof source.chart !== 'string')) return;
+      const b = singleBinding({ ...value, spec: { ...(value.spec as Obj), source, sources: undefined } }, sourceRoot);
+      if (b) out.push({ ...b, sourceIndex: i });
+    });
+    return out;
+  }
+  const b = singleBinding(value, sourceRoot);
+  return b ? [b] : [];
+}
+
+function singleBinding(value: unknown, sourceRoot: string): PreviewBinding | undefined {
   if (!isObj(value) || !isObj(value.metadata) || !isObj(value.spec)) return undefined;
   const apiVersion = str(value.apiVersion) ?? '';
   const kind = value.kind;
@@ -146,6 +177,8 @@ export function bindingFromObject(value: unknown, sourceRoot: string): PreviewBi
     if (!source) return undefined;
     const destination = isObj(spec.destination) ? spec.destination : {};
     const relative = str(source.path);
+    const kustomize = argoKustomizeOptions(source);
+    const directory = argoDirectoryOptions(source);
     return {
       agent: 'argo',
       name,
@@ -155,6 +188,7 @@ export function bindingFromObject(value: unknown, sourceRoot: string): PreviewBi
       // Argo CD lists objects that "require pruning" even without automated prune, so the plan shows them.
       prune: true,
       helm: typeof source.chart === 'string' || isObj(source.helm),
+      ...(kustomize || directory ? { argo: { ...(kustomize ? { kustomize } : {}), ...(directory ? { directory } : {}), env: argoBuildEnv(value, source) } } : {}),
     };
   }
   return undefined;

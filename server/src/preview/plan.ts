@@ -280,7 +280,7 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
       name: p.label,
       binding: bindingName(p.binding),
       sourceUri: pathToFileURL(p.file).href,
-      sourceRange: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      sourceRange: p.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       message: redact(p.message),
       liveText: '',
       afterText: '',

@@ -13,8 +13,9 @@ import { redact } from '../secrets/mask-secrets.js';
 import type { AgentKind, PreviewBinding } from './binding.js';
 import { changedFiles, gitTopLevel } from './changed-files.js';
 import { DryRunMemo } from './dry-run-memo.js';
+import { maskDerivedValues } from './helm-values-from.js';
 import { computePlan, type ComputedPlan, type PreviewCluster } from './plan.js';
-import { renderDesired, type RenderTools } from './render-desired.js';
+import { renderDesired, type DesiredObject, type RenderTools } from './render-desired.js';
 
 /** A connected cluster for one preview. */
 export interface PreviewConnection {
@@ -144,6 +145,7 @@ export class PreviewService {
         signal: renderSignal,
         tools: this.options.tools,
         substituteFromValues: (b) => substituteFromValues(connection.cluster, b, params.signal),
+        readValuesSource: (kind, namespace, name) => readValuesSource(connection.cluster, kind, namespace, name, params.signal),
       });
       // A cancelled render may reject while the probe is still awaited; it is awaited (and rethrown) below.
       rendering.catch(() => undefined);
@@ -169,6 +171,7 @@ export class PreviewService {
         onProgress: params.onProgress,
       });
       plan.notes.unshift(...rendered.notes);
+      maskSecretDerived(plan, rendered.objects, rendered.maskValues);
       if (rendered.units.length === 0) plan.notes.push(onlyFiles ? 'no uncommitted change touches a previewable manifest' : 'no Kubernetes manifests found under the selected paths');
       const planId = `p${++this.counter}`;
       const result: PreviewResult = { ...plan, planId, context: connection.context, root };
@@ -234,6 +237,49 @@ export class PreviewService {
     this.memos.clear();
     this.dispose();
   }
+}
+
+/**
+ * A ConfigMap's `data` or a Secret's decoded `data` for HelmRelease
+ * `valuesFrom` (GET only); undefined when it does not exist. The values
+ * only go to helm; the caller masks those of Secrets in the plan.
+ */
+async function readValuesSource(cluster: PreviewCluster, kind: 'ConfigMap' | 'Secret', namespace: string, name: string, signal?: AbortSignal): Promise<Record<string, string> | undefined> {
+  let object;
+  try {
+    object = await cluster.get({ group: '', version: 'v1', kind }, namespace, name, { signal });
+  } catch (e) {
+    // The API's status and reason, never a body that could hold data.
+    throw new Error(isClusterError(e) ? `${e.status} ${e.reason}` : 'cannot be read');
+  }
+  if (!object) return undefined;
+  const data = (object.data ?? {}) as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (typeof v === 'string') out[k] = kind === 'Secret' ? Buffer.from(v, 'base64').toString('utf8') : v;
+  }
+  return out;
+}
+
+/**
+ * Masks values taken from Secrets (HelmRelease `valuesFrom`) in the plan:
+ * in the texts and diff of every entry for an object rendered with them, and
+ * in every entry's message and the notes.
+ */
+function maskSecretDerived(plan: ComputedPlan, objects: DesiredObject[], all: string[]): void {
+  if (all.length === 0) return;
+  const perObject = new Map<string, string[]>();
+  for (const d of objects) if (d.maskValues?.length) perObject.set(`${d.object.kind}\0${d.object.metadata.name}`, d.maskValues);
+  for (const e of plan.entries) {
+    const values = perObject.get(`${e.kind}\0${e.name}`);
+    if (values) {
+      e.liveText = maskDerivedValues(e.liveText, values);
+      e.afterText = maskDerivedValues(e.afterText, values);
+      if (e.diff) e.diff = maskDerivedValues(e.diff, values);
+    }
+    if (e.message) e.message = maskDerivedValues(e.message, all);
+  }
+  plan.notes = plan.notes.map((n) => maskDerivedValues(n, all));
 }
 
 /**

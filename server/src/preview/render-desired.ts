@@ -8,11 +8,14 @@
 import { execFile } from 'node:child_process';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { Range } from '../findings.js';
-import { bindingFromObject, type PreviewBinding } from './binding.js';
-import { applyCommonMetadata, fluxKustomizationText, mirrorForBuild, needsFluxBuild } from './flux-build.js';
+import { registerSecretValue } from '../secrets/mask-secrets.js';
+import { argoDirectoryIncludes, editArgoKustomization } from './argo-source.js';
+import { bindingLabel, bindingsFromObject, type PreviewBinding } from './binding.js';
+import { KUSTOMIZATION_FILE_NAMES, applyCommonMetadata, fluxKustomizationText, mirrorForBuild, needsFluxBuild } from './flux-build.js';
+import { resolveValuesFrom, type ValuesSourceReader } from './helm-values-from.js';
 import { helmSourceOf, isHelmObject, renderHelmChart, type HelmRenderedObject, type LocalHelmChart } from './render-helm.js';
 import { substituteVariables, substitutionDisabled } from './post-build-substitute.js';
 import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
@@ -40,6 +43,8 @@ export interface DesiredObject {
   unit: string;
   /** A note for the plan entry, e.g. that a HelmRelease's chart is not previewed. */
   note?: string;
+  /** Values that came from Secrets (HelmRelease `valuesFrom`) and may appear in this object: masked in everything shown. */
+  maskValues?: string[];
 }
 
 /** Something the preview could not render, for the plan. */
@@ -50,6 +55,8 @@ export interface RenderProblem {
   label: string;
   /** The file to point at, e.g. the kustomization.yaml. */
   file: string;
+  /** The range in `file` to point at (e.g. the binding's document); the start of the file when absent. */
+  range?: Range;
   message: string;
   binding?: PreviewBinding;
 }
@@ -62,7 +69,10 @@ export interface RenderUnit {
   binding?: PreviewBinding;
   /** For `helm` units: the chart and how the Argo CD Application renders it. */
   helm?: LocalHelmChart;
-  /** For `helm` units: the file declaring the Application, where errors and unmapped objects point. */
+  /**
+   * The file declaring the unit's binding (Flux Kustomization / Argo CD Application), when found in the repository.
+   * Helm errors and unmapped chart objects point there, and so do build errors caused by the binding's own build fields.
+   */
   declaredIn?: string;
   /** Every file whose change can change the unit's output. */
   files: Set<string>;
@@ -76,6 +86,8 @@ export interface RenderResult {
   notes: string[];
   units: RenderUnit[];
   bindings: PreviewBinding[];
+  /** Every value read from a Secret for rendering (HelmRelease `valuesFrom`): masked in messages. */
+  maskValues: string[];
 }
 
 /** Options of {@link renderDesired}. */
@@ -90,6 +102,11 @@ export interface RenderOptions {
   onlyFiles?: Set<string>;
   /** Values for Flux `substituteFrom` ConfigMaps, keyed `namespace/name`; resolved by the caller from the cluster. */
   substituteFromValues?: (binding: PreviewBinding) => Promise<Record<string, string>>;
+  /**
+   * Reads the ConfigMaps and Secrets of Flux HelmRelease `valuesFrom` (GET through the read-only client).
+   * Without it (no cluster), HelmReleases are rendered with `spec.values` only and the plan notes say so.
+   */
+  readValuesSource?: ValuesSourceReader;
   signal?: AbortSignal;
   /** Overrides the PATH lookup of tools, for tests. */
   tools?: Partial<RenderTools>;
@@ -261,8 +278,11 @@ export async function kustomizationFileOf(dir: string): Promise<string | undefin
 const isYaml = (f: string) => /\.ya?ml$/i.test(f);
 const within = (child: string, parent: string) => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
 
-/** All YAML files under `dir` (skipping node_modules, .git, dot folders), bounded. */
-async function walkYaml(dir: string, out: string[] = [], signal?: AbortSignal): Promise<string[]> {
+/**
+ * All YAML files under `dir` (skipping node_modules, .git, dot folders), bounded.
+ * Chart folders (a Chart.yaml and no kustomization file, Argo CD's "Helm" source type) go into `charts`.
+ */
+async function walkYaml(dir: string, out: string[] = [], signal?: AbortSignal, charts?: Set<string>): Promise<string[]> {
   if (out.length >= MAX_SCAN_FILES) return out;
   signal?.throwIfAborted();
   let entries: import('node:fs').Dirent[];
@@ -273,12 +293,15 @@ async function walkYaml(dir: string, out: string[] = [], signal?: AbortSignal): 
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
   // A Helm chart's templates and values are not plain objects; agents render them with helm, which the preview does not.
-  if (entries.some((e) => e.isFile() && e.name === 'Chart.yaml')) return out;
+  if (entries.some((e) => e.isFile() && e.name === 'Chart.yaml')) {
+    if (!entries.some((e) => KUSTOMIZATION_FILES.includes(e.name))) charts?.add(dir);
+    return out;
+  }
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
       if (SKIP_DIRS.has(e.name) || e.name.startsWith('.')) continue;
-      await walkYaml(p, out, signal);
+      await walkYaml(p, out, signal, charts);
     } else if (e.isFile() && !e.name.startsWith('.') && (isYaml(e.name) || e.name === 'Kustomization')) out.push(p);
     if (out.length >= MAX_SCAN_FILES) break;
   }
@@ -345,6 +368,8 @@ export interface RepoIndex {
   yamlFiles: string[];
   kustomizations: Map<string, KustomizationInfo>;
   bindings: Array<{ binding: PreviewBinding; file: string; object?: KubeObject }>;
+  /** Folders holding a Chart.yaml and no kustomization file: Argo CD renders such a source path with helm even without a `helm` field. */
+  charts?: Set<string>;
 }
 
 /** Scans `root` once: kustomizations and Flux Kustomization / Argo CD Application bindings. */
@@ -353,7 +378,8 @@ export async function indexRepository(root: string, signal?: AbortSignal): Promi
 }
 
 async function indexWith(root: string, texts: FileTexts, signal?: AbortSignal): Promise<RepoIndex> {
-  const yamlFiles = await walkYaml(root, [], signal);
+  const charts = new Set<string>();
+  const yamlFiles = await walkYaml(root, [], signal, charts);
   const kustomizations = new Map<string, KustomizationInfo>();
   const bindings: RepoIndex['bindings'] = [];
   // Files are read in parallel (the round trips, not the parsing, dominate), then used in walk order.
@@ -383,11 +409,10 @@ async function indexWith(root: string, texts: FileTexts, signal?: AbortSignal): 
     // Cheap pre-filter: only files that can hold a binding are parsed here.
     if (text === undefined || (!text.includes('kustomize.toolkit.fluxcd.io') && !text.includes('argoproj.io'))) continue;
     for (const doc of parseSourceDocuments(file, text)) {
-      const b = bindingFromObject(doc.value, root);
-      if (b) bindings.push({ binding: b, file, object: doc.value as KubeObject });
+      for (const b of bindingsFromObject(doc.value, root)) bindings.push({ binding: b, file, object: doc.value as KubeObject });
     }
   }
-  return { root, yamlFiles, kustomizations, bindings };
+  return { root, yamlFiles, kustomizations, bindings, charts };
 }
 
 /** Every file a kustomization folder's build reads, following referenced folders. */
@@ -419,6 +444,17 @@ function folderTree(index: RepoIndex, dir: string): Set<string> {
 }
 
 /**
+ * The selected units plus, for a multi-source Argo CD Application, the
+ * units of its other sources: the Application syncs (and prunes) all of them
+ * together, so rendering one alone would show the others' objects as pruned.
+ */
+function withSiblingSources(candidates: Array<{ unit: RenderUnit; selected: boolean }>): RenderUnit[] {
+  const multi = (u: RenderUnit) => u.binding?.agent === 'argo' && u.binding.sourceIndex !== undefined;
+  const labels = new Set(candidates.filter((c) => c.selected && multi(c.unit)).map((c) => bindingLabel(c.unit.binding)));
+  return candidates.filter((c) => c.selected || (multi(c.unit) && labels.has(bindingLabel(c.unit.binding)))).map((c) => c.unit);
+}
+
+/**
  * Decides what to render for a selection: one unit per binding whose folder
  * is selected (or reads a selected file), then unbound root kustomizations
  * (those no other kustomization references), then loose YAML files.
@@ -433,6 +469,8 @@ export function resolveUnits(
   const selected = (unitRoot: string, files: Set<string>) =>
     selection.some((s) => within(unitRoot, s) || within(s, unitRoot) || [...files].some((f) => within(f, s)));
   const units: RenderUnit[] = [];
+  // Binding units, selected or not: all sources of a selected multi-source Application are rendered (see below).
+  const bindingUnits: Array<{ unit: RenderUnit; selected: boolean }> = [];
   const notes: string[] = [];
   const covered = new Set<string>();
   const coveredDirs: string[] = [];
@@ -442,15 +480,17 @@ export function resolveUnits(
     if (seenFolders.has(binding.folder)) continue;
     const kdir = index.kustomizations.get(binding.folder);
     const files = kdir ? kustomizeTree(index, binding.folder) : folderTree(index, binding.folder);
-    if (binding.helm) {
+    // Argo CD detects a chart folder as a Helm source even without a `helm` field (explicit kustomize/directory options win).
+    const detectedChart = binding.agent === 'argo' && !binding.helm && !binding.argo && !kdir && !!index.charts?.has(binding.folder);
+    if (binding.helm || detectedChart) {
       const app = `Argo CD Application ${binding.namespace}/${binding.name}`;
-      const source = object && declaredIn ? helmSourceOf(object, index.root) : undefined;
+      const source = object && declaredIn ? helmSourceOf(object, index.root, binding.sourceIndex, detectedChart) : undefined;
       if (opts.helm && source?.kind === 'local') {
         // The chart folder itself is not indexed (templates are not objects): the unit is touched by the Application, its values files and anything under the chart.
         const chartFiles = new Set([declaredIn!, ...source.chart.valueFiles]);
         seenFolders.add(binding.folder);
         coveredDirs.push(binding.folder);
-        if (selected(binding.folder, chartFiles)) units.push({ root: binding.folder, kind: 'helm', binding, files: chartFiles, helm: source.chart, declaredIn });
+        bindingUnits.push({ unit: { root: binding.folder, kind: 'helm', binding, files: chartFiles, helm: source.chart, declaredIn }, selected: selected(binding.folder, chartFiles) });
       } else if (selected(binding.folder, files)) {
         notes.push(
           opts.helm && source?.kind === 'remote'
@@ -460,14 +500,21 @@ export function resolveUnits(
       }
       continue;
     }
-    // Components a Flux Kustomization adds are read by its build too.
-    if (binding.agent === 'flux') for (const c of binding.build?.components ?? []) for (const f of kustomizeTree(index, path.resolve(binding.folder, c))) files.add(f);
+    // Components a Flux Kustomization or Argo CD kustomize source adds are read by its build too.
+    const components = binding.agent === 'flux' ? binding.build?.components : kdir ? binding.argo?.kustomize?.components : undefined;
+    for (const c of components ?? []) for (const f of kustomizeTree(index, path.resolve(binding.folder, c))) files.add(f);
+    // An Argo CD directory source reads the top level only (unless `recurse`), filtered by include/exclude.
+    // With kustomize options the source is a kustomize one whatever its files (the build then fails, as Argo CD's does).
+    if (binding.agent === 'argo' && !kdir && !binding.argo?.kustomize) {
+      for (const f of files) if (!argoDirectoryIncludes(path.relative(binding.folder, f).split(path.sep).join('/'), binding.argo?.directory)) files.delete(f);
+    }
     if (!kdir && files.size === 0) continue;
     seenFolders.add(binding.folder);
     for (const f of files) covered.add(f);
     coveredDirs.push(binding.folder);
-    if (selected(binding.folder, files)) units.push({ root: binding.folder, kind: kdir ? 'kustomize' : 'folder', binding, files });
+    bindingUnits.push({ unit: { root: binding.folder, kind: kdir ? 'kustomize' : 'folder', binding, files, ...(declaredIn ? { declaredIn } : {}) }, selected: selected(binding.folder, files) });
   }
+  units.push(...withSiblingSources(bindingUnits));
   // Unbound kustomizations: only roots, so a base is rendered through its overlay, as the agent would.
   const referenced = new Set<string>();
   for (const k of index.kustomizations.values()) for (const d of k.dirs) referenced.add(d);
@@ -527,14 +574,26 @@ async function readSourceDocs(files: Iterable<string>, texts: FileTexts, signal?
   return perFile.flat();
 }
 
-/** Says what of a HelmRelease / Argo CD Helm source is not previewed; undefined when its local chart is rendered. */
+/** Says what of a HelmRelease / Argo CD Helm source is not previewed; undefined when its local chart(s) are rendered. */
 function helmNote(object: KubeObject, tools: RenderTools, root: string): string | undefined {
   if (!isHelmObject(object)) return undefined;
   if (!tools.helm) return 'chart contents not previewed: needs helm';
-  const source = helmSourceOf(object, root);
-  if (source?.kind === 'remote') return `chart contents not previewed: chart ${source.chart} comes from a remote repository`;
-  if (source?.kind === 'invalid') return `chart contents not previewed: ${source.message}`;
+  const sources = (object.spec as { sources?: unknown[]; source?: unknown } | undefined)?.sources;
+  const indexes = object.kind === 'Application' && Array.isArray(sources) && !(object.spec as { source?: unknown }).source ? sources.map((_, i) => i) : [undefined];
+  for (const i of indexes) {
+    const source = helmSourceOf(object, root, i);
+    if (source?.kind === 'remote') return `chart contents not previewed: chart ${source.chart} comes from a remote repository`;
+    if (source?.kind === 'invalid') return `chart contents not previewed: ${source.message}`;
+  }
   return undefined;
+}
+
+/** The document of `file` that declares the binding (Flux Kustomization or Argo CD Application of that name and namespace). */
+async function bindingDocument(file: string, binding: PreviewBinding, texts: FileTexts, signal?: AbortSignal): Promise<SourceDocument | undefined> {
+  const kind = binding.agent === 'flux' ? 'Kustomization' : 'Application';
+  const docs = await readSourceDocs([file], texts, signal);
+  const named = docs.filter((d) => d.kind === kind && d.name === binding.name && !d.apiVersion?.startsWith('kustomize.config.k8s.io/'));
+  return named.find((d) => (d.namespace ?? (binding.agent === 'flux' ? 'flux-system' : 'argocd')) === binding.namespace) ?? named[0];
 }
 
 /** Parses kustomize output (a multi-document YAML stream) into objects. */
@@ -587,6 +646,8 @@ interface UnitContext {
   builds: Limiter;
   /** The repository root: the build mirror of a Flux Kustomization's path starts there (flux-build.ts). */
   root: string;
+  /** Notes found while rendering a unit, keyed by the unit's root, added to the plan's notes in unit order. */
+  unitNotes: Map<string, string[]>;
   signal?: AbortSignal;
 }
 
@@ -606,6 +667,86 @@ async function fluxBuild(unit: RenderUnit, kustomize: NonNullable<RenderTools['k
   } finally {
     await mirror.dispose();
   }
+}
+
+/** True when an Argo CD Application's kustomize options change the build of its path (argo-source.ts). */
+export function needsArgoBuild(binding: PreviewBinding | undefined): boolean {
+  return binding?.agent === 'argo' && !!binding.argo?.kustomize;
+}
+
+/**
+ * kustomize build of an Argo CD Application's path after the `kustomize edit`
+ * commands the repo-server runs for `spec.source.kustomize`, in a mirror of
+ * the path (flux-build.ts) so the repository is not written. Like Argo CD, it
+ * fails when the path has no kustomization file to edit.
+ */
+async function argoBuild(unit: RenderUnit, kustomize: NonNullable<RenderTools['kustomize']>, ctx: UnitContext): Promise<string> {
+  const binding = unit.binding!;
+  let own: Record<string, unknown> | undefined;
+  for (const name of KUSTOMIZATION_FILE_NAMES) {
+    const text = await fs.readFile(path.join(unit.root, name), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const parsed = parseYaml(text) as unknown;
+    own = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    break;
+  }
+  if (!own) throw new Error(`kustomization file not found in the path: Argo CD applies spec.source.kustomize with \`kustomize edit\`, which needs a kustomization.yaml in ${unit.root}`);
+  const options = binding.argo!.kustomize!;
+  const existing = new Set<string>();
+  for (const c of options.components ?? []) if (await fs.stat(path.resolve(unit.root, c)).then(() => true, () => false)) existing.add(c);
+  const edited = editArgoKustomization(own, options, binding.argo!.env, (c) => existing.has(c));
+  const mirror = await mirrorForBuild(ctx.root, unit.root, stringifyYaml(edited, { lineWidth: 0 }), ctx.signal);
+  try {
+    return await run(kustomize.command, [...kustomize.args, mirror.dir], mirror.dir, ctx.signal);
+  } catch (e) {
+    throw new Error((e as Error).message.split(mirror.root).join(mirror.base));
+  } finally {
+    await mirror.dispose();
+  }
+}
+
+/** Directories an Argo CD directory source never descends into. */
+const ARGO_SKIP_DIRS = new Set(['.git']);
+
+/**
+ * An Argo CD directory source (a folder without kustomization or chart), as
+ * the repo-server reads it: top-level manifests only unless `recurse`,
+ * filtered by include/exclude, YAML and JSON parsed, Jsonnet noted as not previewed.
+ */
+async function renderArgoDirectory(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[]> {
+  const options = unit.binding?.argo?.directory;
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    ctx.signal?.throwIfAborted();
+    const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      const rel = path.relative(unit.root, p).split(path.sep).join('/');
+      if (e.isDirectory()) {
+        if (options?.recurse && !ARGO_SKIP_DIRS.has(e.name)) await walk(p);
+      } else if (e.isFile() && argoDirectoryIncludes(rel, options)) files.push(p);
+    }
+  };
+  await walk(unit.root);
+  const jsonnet = files.filter((f) => f.endsWith('.jsonnet'));
+  if (jsonnet.length) {
+    ctx.unitNotes.set(unit.root, [
+      `${bindingLabel(unit.binding)}: Jsonnet files not previewed (${jsonnet.map((f) => path.relative(ctx.root, f)).join(', ')})`,
+    ]);
+  }
+  const perFile = await mapLimit(
+    files.filter((f) => !f.endsWith('.jsonnet')),
+    READ_CONCURRENCY,
+    async (f) => {
+      try {
+        return parseSourceDocuments(f, await ctx.texts.read(f));
+      } catch {
+        return [];
+      }
+    },
+    ctx.signal,
+  );
+  return perFile.flat().filter((d) => isKubeObject(d.value)).map((d) => ({ object: d.value as KubeObject, doc: d, mapped: false }));
 }
 
 async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[]> {
@@ -628,12 +769,16 @@ async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[
   }
   // A Flux Kustomization with build settings of its own: built like the controller does, plain folder or not.
   const flux = (unit.kind === 'kustomize' || unit.kind === 'folder') && needsFluxBuild(unit.binding);
-  if (unit.kind === 'kustomize' || flux) {
+  const argo = (unit.kind === 'kustomize' || unit.kind === 'folder') && needsArgoBuild(unit.binding);
+  if (unit.kind === 'folder' && unit.binding?.agent === 'argo' && !argo) return renderArgoDirectory(unit, ctx);
+  if (unit.kind === 'kustomize' || flux || argo) {
     if (!tools.kustomize) throw new Error(NO_KUSTOMIZE_MESSAGE);
     const kustomize = tools.kustomize;
     // The build and the reading of its sources (for the source mapping) are independent: overlap them.
     const [out, all] = await Promise.all([
-      ctx.builds.run(() => (flux ? fluxBuild(unit, kustomize, ctx) : run(kustomize.command, [...kustomize.args, unit.root], unit.root, signal))),
+      ctx.builds.run(() =>
+        flux ? fluxBuild(unit, kustomize, ctx) : argo ? argoBuild(unit, kustomize, ctx) : run(kustomize.command, [...kustomize.args, unit.root], unit.root, signal),
+      ),
       readSourceDocs(unit.files, texts, signal),
     ]);
     const isPatch = (d: SourceDocument) => patchFiles.has(d.file);
@@ -679,11 +824,12 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
   // A folder unit is also touched by a file deleted from it (the index no longer lists that file).
   const touched = (u: RenderUnit) =>
     [...u.files].some((f) => opts.onlyFiles!.has(f)) || (u.kind !== 'file' && [...opts.onlyFiles!].some((f) => within(f, u.root)));
-  const units = opts.onlyFiles ? allUnits.filter(touched) : allUnits;
+  const units = opts.onlyFiles ? withSiblingSources(allUnits.map((unit) => ({ unit, selected: touched(unit) }))) : allUnits;
   const objects: DesiredObject[] = [];
   const problems: RenderProblem[] = [];
+  const maskValues = new Set<string>();
   const patchFiles = new Set([...index.kustomizations.values()].flatMap((k) => k.patchFiles));
-  const ctx: UnitContext = { tools, patchFiles, texts, builds: new Limiter(BUILD_CONCURRENCY), root: opts.root, signal: opts.signal };
+  const ctx: UnitContext = { tools, patchFiles, texts, builds: new Limiter(BUILD_CONCURRENCY), root: opts.root, unitNotes: new Map(), signal: opts.signal };
   // Units are rendered concurrently (file reads and kustomize builds overlap); their results are used in unit order.
   const settled = await mapLimit(
     units,
@@ -700,16 +846,25 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
   for (const [i, unit] of units.entries()) {
     opts.signal?.throwIfAborted();
     const result = settled[i]!;
+    for (const n of ctx.unitNotes.get(unit.root) ?? []) if (!notes.includes(n)) notes.push(n);
     let rendered: Rendered[];
     if ('rendered' in result) rendered = result.rendered;
     else {
       const e = result.error;
-      const file =
-        unit.kind === 'file' ? unit.root : unit.kind === 'helm' ? (unit.declaredIn ?? unit.root) : ((await kustomizationFileOf(unit.root)) ?? unit.root);
+      // A build that applies the binding's own fields (Flux build fields, Argo CD kustomize options) may fail because of
+      // them, and the agent reports it on the binding: point at its document.
+      const bindingDoc =
+        unit.declaredIn && (unit.kind === 'helm' || needsFluxBuild(unit.binding) || needsArgoBuild(unit.binding))
+          ? await bindingDocument(unit.declaredIn, unit.binding!, texts, opts.signal)
+          : undefined;
+      const file = bindingDoc
+        ? bindingDoc.file
+        : unit.kind === 'file' ? unit.root : unit.kind === 'helm' ? (unit.declaredIn ?? unit.root) : ((await kustomizationFileOf(unit.root)) ?? unit.root);
       problems.push({
         unit: unit.root,
         label: path.relative(opts.root, unit.root) || '.',
         file,
+        ...(bindingDoc ? { range: bindingDoc.range } : {}),
         message: `${unit.kind === 'helm' ? 'helm template failed' : 'kustomize build failed'}: ${(e as Error).message}`,
         binding: unit.binding,
       });
@@ -747,12 +902,45 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
       if (tools.helm && object.kind === 'HelmRelease' && isHelmObject(object)) {
         const source = helmSourceOf(object, opts.root);
         if (source?.kind !== 'local') continue;
+        const release = `HelmRelease ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+        let chart = source.chart;
+        let secretValues: string[] = [];
+        if (chart.valuesFrom?.length) {
+          if (!opts.readValuesSource) {
+            notes.push(`${release}: valuesFrom not applied (no cluster access): rendered with spec.values only`);
+          } else {
+            try {
+              // A HelmRelease's inline values are always a map (render-helm.ts reads nothing else).
+              const inline = chart.values as Record<string, unknown> | undefined;
+              const resolved = await resolveValuesFrom(chart.valuesFrom, chart.valuesFromNamespace ?? 'default', opts.readValuesSource, inline);
+              chart = { ...chart, values: resolved.values };
+              secretValues = resolved.secretValues;
+              for (const v of secretValues) {
+                registerSecretValue(v);
+                maskValues.add(v);
+              }
+              for (const n of resolved.notes) notes.push(`${release}: ${n}`);
+            } catch (e) {
+              if (opts.signal?.aborted) throw e;
+              problems.push({
+                unit: unit.root,
+                label: path.relative(opts.root, chart.chartDir) || '.',
+                file: r.doc?.file ?? unit.root,
+                ...(r.doc ? { range: r.doc.range } : {}),
+                message: `${release} cannot be rendered: ${(e as Error).message}`,
+                binding: unit.binding,
+              });
+              continue;
+            }
+          }
+        }
         try {
-          for (const h of fromHelm(await renderHelmChart(tools.helm, source.chart, opts.signal), r.doc)) {
+          for (const h of fromHelm(await renderHelmChart(tools.helm, chart, opts.signal), r.doc)) {
             objects.push({
               object: h.object,
               unit: unit.root,
               source: h.doc ? { file: h.doc.file, range: h.doc.range, document: h.doc, mapped: true } : h.file ? { file: h.file, range: FILE_START, mapped: true } : undefined,
+              ...(secretValues.length ? { maskValues: secretValues } : {}),
             });
           }
         } catch (e) {
@@ -761,6 +949,7 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
             unit: unit.root,
             label: path.relative(opts.root, source.chart.chartDir) || '.',
             file: r.doc?.file ?? unit.root,
+            ...(r.doc ? { range: r.doc.range } : {}),
             message: `helm template failed for HelmRelease ${object.metadata.name}: ${(e as Error).message}`,
             binding: unit.binding,
           });
@@ -776,5 +965,5 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
       notes.push(`${unit.root}: postBuild variables without a value were replaced by empty strings, as Flux does: ${[...unsetAll].sort().join(', ')}`);
     }
   }
-  return { objects, problems, notes, units, bindings: index.bindings.map((b) => b.binding) };
+  return { objects, problems, notes, units, bindings: index.bindings.map((b) => b.binding), maskValues: [...maskValues] };
 }
