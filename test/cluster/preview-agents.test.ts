@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { PreviewService, kubeconfigConnector } from '../../server/src/preview/preview-service.js';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 
@@ -124,6 +124,34 @@ data: {x: "1"}
   assert.match(plan.entries.find((e) => e.name === 'argo-kept')!.message!, /Prune=false/);
 });
 
+
+/** The folder both agents' build-option tests bind: a kustomization with a ConfigMap and a Deployment. */
+const AGENT_APP_FILES: Record<string, string> = {
+  'app/kustomization.yaml': 'resources: [settings.yaml, web.yaml]\n',
+  'app/settings.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n',
+  'app/web.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "registry.example/web:1.0"}]}
+`,
+};
+
+/** Writes the agent's files and {@link AGENT_APP_FILES} into `repo` and previews its `app` folder as the tool identity. */
+async function previewAgentRepo(t: TestContext, repo: string, agentFiles: Record<string, string>) {
+  for (const [rel, text] of Object.entries({ ...agentFiles, ...AGENT_APP_FILES })) {
+    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
+    writeFileSync(path.join(repo, rel), text);
+  }
+  const service = new PreviewService({ connect: (k, c) => kubeconfigConnector(true, async () => false)(k ?? cp!.kubeconfigPath, c ?? 'tool') });
+  t.after(() => service.dispose());
+  return service.preview({ paths: [path.join(repo, 'app')], root: repo });
+}
+
 test('a Flux Kustomization\'s namePrefix, images, patches and commonMetadata reach the dry-run', { skip, timeout: 120_000 }, async (t) => {
   const ns = 'preview-flux-build';
   for (const n of [ns, 'flux-system']) await ensureNamespace(n);
@@ -161,26 +189,8 @@ spec:
   commonMetadata:
     labels: {team: blue}
 `,
-    'app/kustomization.yaml': 'resources: [settings.yaml, web.yaml]\n',
-    'app/settings.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n',
-    'app/web.yaml': `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "registry.example/web:1.0"}]}
-`,
   };
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
-    writeFileSync(path.join(repo, rel), text);
-  }
-  const service = new PreviewService({ connect: (k, c) => kubeconfigConnector(true, async () => false)(k ?? cp!.kubeconfigPath, c ?? 'tool') });
-  t.after(() => service.dispose());
-  const plan = await service.preview({ paths: [path.join(repo, 'app')], root: repo });
+  const plan = await previewAgentRepo(t, repo, files);
   assert.deepEqual(
     plan.entries.map((e) => `${e.action} ${e.kind} ${e.namespace}/${e.name}`),
     [`update ConfigMap ${ns}/fb-settings`, `create Deployment ${ns}/fb-web`],
@@ -233,26 +243,8 @@ spec:
           patch: |
             - {op: add, path: /data/b, value: "2"}
 `,
-    'app/kustomization.yaml': 'resources: [settings.yaml, web.yaml]\n',
-    'app/settings.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: "1"}\n',
-    'app/web.yaml': `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "registry.example/web:1.0"}]}
-`,
   };
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
-    writeFileSync(path.join(repo, rel), text);
-  }
-  const service = new PreviewService({ connect: (k, c) => kubeconfigConnector(true, async () => false)(k ?? cp!.kubeconfigPath, c ?? 'tool') });
-  t.after(() => service.dispose());
-  const plan = await service.preview({ paths: [path.join(repo, 'app')], root: repo });
+  const plan = await previewAgentRepo(t, repo, files);
   assert.deepEqual(
     plan.entries.map((e) => `${e.action} ${e.kind} ${e.namespace}/${e.name} [${e.binding}]`),
     [`update ConfigMap ${ns}/ak-settings [Application argocd/argo-k]`, `create Deployment ${ns}/ak-web [Application argocd/argo-k]`],

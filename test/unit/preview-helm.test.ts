@@ -34,6 +34,16 @@ function requireHelm(t: TestContext): string | undefined {
   return undefined;
 }
 
+/** A temporary repository with the tiny chart at charts/tiny, removed after the test; undefined when helm is missing (skipped outside CI). */
+function helmRepo(t: TestContext): { helm: string; root: string } | undefined {
+  const helm = requireHelm(t);
+  if (!helm) return undefined;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-helm-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeChart(path.join(root, 'charts/tiny'));
+  return { helm, root };
+}
+
 const app = (source: Record<string, unknown>, destinationNamespace = 'guestbook'): KubeObject => ({
   apiVersion: 'argoproj.io/v1alpha1',
   kind: 'Application',
@@ -302,11 +312,9 @@ function writeChart(dir: string): void {
 }
 
 test('helm renders fileParameters, CRDs unless skipCrds, and comma values as one value', async (t) => {
-  const helm = requireHelm(t);
-  if (!helm) return;
-  const root = mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-helm-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeChart(path.join(root, 'charts/tiny'));
+  const repo = helmRepo(t);
+  if (!repo) return;
+  const { helm, root } = repo;
   const tinyApp = (name: string, extra: string) => `apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata: {name: ${name}, namespace: argocd}
@@ -385,11 +393,9 @@ test('values that came from Secrets are masked in shown text; short ones only as
 });
 
 test('a HelmRelease with valuesFrom renders with the values read from the cluster; without cluster access it says so', async (t) => {
-  const helm = requireHelm(t);
-  if (!helm) return;
-  const root = mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-helm-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeChart(path.join(root, 'charts/tiny'));
+  const repo = helmRepo(t);
+  if (!repo) return;
+  const { helm, root } = repo;
   mkdirSync(path.join(root, 'apps'));
   writeFileSync(
     path.join(root, 'apps/release.yaml'),
@@ -428,11 +434,9 @@ spec:
 });
 
 test('a multi-source Application: every local source is rendered under the one Application, $ref value files resolved', async (t) => {
-  const helm = requireHelm(t);
-  if (!helm) return;
-  const root = mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-helm-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeChart(path.join(root, 'charts/tiny'));
+  const repo = helmRepo(t);
+  if (!repo) return;
+  const { helm, root } = repo;
   const files: Record<string, string> = {
     'argo/multi.yaml': `apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -470,11 +474,9 @@ spec:
 });
 
 test('a HelmRelease whose valuesFrom ConfigMap does not exist is an error entry on the HelmRelease document', async (t) => {
-  const helm = requireHelm(t);
-  if (!helm) return;
-  const root = mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-helm-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeChart(path.join(root, 'charts/tiny'));
+  const repo = helmRepo(t);
+  if (!repo) return;
+  const { helm, root } = repo;
   mkdirSync(path.join(root, 'apps'));
   writeFileSync(
     path.join(root, 'apps/release.yaml'),
