@@ -178,3 +178,31 @@ test('ClusterClient.dryRunApply sends PATCH with dryRun=All, fieldManager and fo
     await srv.close();
   }
 });
+
+test('a watch cancelled while its credentials are fetched is never opened', async () => {
+  const srv = await countingServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+  });
+  let release!: (token: string) => void;
+  let asked!: () => void;
+  const tokenAsked = new Promise<void>((r) => (asked = r));
+  const t = new ReadOnlyTransport({
+    server: srv.url,
+    token: () => {
+      asked();
+      return new Promise<string>((r) => (release = r));
+    },
+  });
+  try {
+    const abort = new AbortController();
+    const watching = t.stream('/api/v1/configmaps?watch=true', () => undefined, abort.signal);
+    await tokenAsked;
+    abort.abort();
+    release('token');
+    await watching;
+    assert.equal(srv.requests, 0, 'the cancelled watch did not reach the server');
+  } finally {
+    t.dispose();
+    await srv.close();
+  }
+});

@@ -534,6 +534,9 @@ export class ReadOnlyTransport {
     assertReadOnly('GET', path);
     if (signal?.aborted) return;
     const headers = await this.headers({}, false);
+    // A watch cancelled while its credentials were fetched (a live cache disposed at that
+    // moment) must not be opened: nobody would ever close it.
+    if (signal?.aborted) return;
     const url = this.url(path);
     const lib = url.protocol === 'http:' ? http : https;
     return new Promise<void>((resolve, reject) => {
