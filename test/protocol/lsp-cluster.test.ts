@@ -23,30 +23,13 @@ import {
   PreviewSyncRequest,
   previewDocumentUri,
 } from '../../server/src/lsp/protocol.js';
+import { webDeployment } from '../support/manifests.ts';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient, range } from './lsp-test-client.js';
 
 const cluster: ControlPlane | undefined = testCluster();
 
-const deployment = (ns: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: ${ns}
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const deployment = (ns: string) => webDeployment({ namespace: ns });
 
 describe('cluster features over LSP (real control plane)', { skip: cluster ? false : NO_TEST_CLUSTER_REASON }, () => {
   const ns = `lsp-drift-${Date.now().toString(36)}`;
@@ -114,14 +97,7 @@ describe('cluster features over LSP (real control plane)', { skip: cluster ? fal
       const patched = await cp.kubectl(['patch', 'deployment', 'web', '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":5}}', '--field-manager=kubectl-edit']);
       assert.equal(patched.code, 0, patched.stderr);
       // Drift is published at once and completed with the manager when its managedFields arrive.
-      const drift = await client.waitFor(
-        () =>
-          client.diagnostics
-            .get(uri)
-            ?.diagnostics.find((d) => d.source === 'gitops-lens-drift' && d.code === 'drift-value' && /kubectl-edit/.test(String(d.message))),
-        'a drift diagnostic on replicas naming the manager',
-        30_000,
-      );
+      const drift = await client.waitForDrift(uri, /kubectl-edit/, 'a drift diagnostic on replicas naming the manager');
       assert.deepEqual(drift.range, range(6, 12, 6, 13));
       assert.match(String(drift.message), /^live 5, desired 3 — changed by "kubectl-edit" at \d\d:\d\d\. /);
 

@@ -17,30 +17,14 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CodeActionRequest, DidChangeWorkspaceFoldersNotification, type CodeAction } from 'vscode-languageserver-protocol';
 import { ActiveDocumentNotification } from '../../server/src/lsp/protocol.js';
+import { webDeployment } from '../support/manifests.ts';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient, range } from './lsp-test-client.js';
 
 const cluster: ControlPlane | undefined = testCluster();
 
 /** A Deployment without metadata.namespace: the folder's binding decides where it is looked up. */
-const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+const deployment = webDeployment();
 
 describe('drift per workspace folder over LSP (real control plane)', { skip: cluster ? false : NO_TEST_CLUSTER_REASON }, () => {
   const suffix = Date.now().toString(36);
@@ -117,14 +101,7 @@ describe('drift per workspace folder over LSP (real control plane)', { skip: clu
       // Only team-b's Deployment changes live.
       const patched = await cp.kubectl(['patch', 'deployment', 'web', '-n', nsB, '--type=merge', '-p', '{"spec":{"replicas":5}}', '--field-manager=kubectl-edit']);
       assert.equal(patched.code, 0, patched.stderr);
-      const drift = await client.waitFor(
-        () =>
-          client.diagnostics
-            .get(uriB)
-            ?.diagnostics.find((d) => d.source === 'gitops-lens-drift' && d.code === 'drift-value' && /kubectl-edit/.test(String(d.message))),
-        'a drift diagnostic in the second folder naming the manager',
-        30_000,
-      );
+      const drift = await client.waitForDrift(uriB, /kubectl-edit/, 'a drift diagnostic in the second folder naming the manager');
       assert.deepEqual(drift.range, range(5, 12, 5, 13));
       assert.match(String(drift.message), /^live 5, desired 3 — changed by "kubectl-edit" at \d\d:\d\d\. /);
       assert.deepEqual(

@@ -272,6 +272,15 @@ export class LspTestClient {
     }
   }
 
+  /** Waits for a drift diagnostic (source gitops-lens-drift) of `code` in `uri` whose message matches `message`. */
+  waitForDrift(uri: string, message: RegExp, what: string, code = 'drift-value', timeoutMs = 30_000): Promise<Diagnostic> {
+    return this.waitFor(
+      () => this.diagnostics.get(uri)?.diagnostics.find((d) => d.source === 'gitops-lens-drift' && d.code === code && message.test(String(d.message))),
+      what,
+      timeoutMs,
+    );
+  }
+
   /** Shuts the server down cleanly and checks that it exits. */
   async stop(): Promise<number | null> {
     try {
