@@ -53,7 +53,7 @@ async function applyInBatches(cp: ControlPlane, ns: string, count: number, prefi
 }
 
 async function main(): Promise<void> {
-  let cp: ControlPlane | undefined = testCluster();
+  let cp: ControlPlane | undefined = testCluster({ forTests: false });
   let owned = false;
   if (!cp) {
     console.error('starting a control plane for the benchmark ...');

@@ -42,7 +42,7 @@ async function timeAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; value: 
 }
 
 async function main(): Promise<void> {
-  let cp: ControlPlane | undefined = testCluster();
+  let cp: ControlPlane | undefined = testCluster({ forTests: false });
   let owned = false;
   if (!cp) {
     console.error('starting a control plane for the benchmark ...');

@@ -1044,8 +1044,10 @@ let cachedTestCluster: ControlPlane | undefined;
  * undefined, and the test should skip, e.g.
  * `test('drift', { skip: testCluster() ? false : NO_TEST_CLUSTER_REASON }, ...)`.
  * The returned object is shared; its stop() does nothing (the runner owns the processes).
+ * A caller that starts its own control plane when there is none (the benchmarks) passes
+ * `{ forTests: false }`: no skip notice and no CI failure.
  */
-export function testCluster(): ControlPlane | undefined {
+export function testCluster({ forTests = true }: { forTests?: boolean } = {}): ControlPlane | undefined {
   if (cachedTestCluster) return cachedTestCluster;
   const stateFile = process.env.GITOPS_LENS_TEST_CLUSTER_STATE;
   if (stateFile) {
@@ -1063,6 +1065,7 @@ export function testCluster(): ControlPlane | undefined {
     const state = readControlPlaneState(upState);
     if (controlPlaneAlive(state)) return (cachedTestCluster = attachControlPlane(state));
   }
+  if (!forTests) return undefined;
   if (isCi()) throw new Error(`CI is set but there is ${NO_TEST_CLUSTER_REASON}`);
   if (!warnedNoCluster) {
     warnedNoCluster = true;
