@@ -17,6 +17,7 @@ import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js
 import { kubectlAsAdmin, runDriftCli } from '../support/drift-cli-helpers.js';
 import { DriftService } from '../../server/src/drift/drift-service.js';
 import type { Finding } from '../../server/src/findings.js';
+import { until } from '../support/wait.ts';
 
 const cp = testCluster();
 const skip = cp ? false : NO_TEST_CLUSTER_REASON;
@@ -27,17 +28,6 @@ const TARGET_NS = `drift-kns-target-${suffix}`;
 const admin = (args: string[], input?: string): Promise<void> => kubectlAsAdmin(cp!, args, input);
 
 const cli = (args: string[], cwd: string) => runDriftCli(cp!, args, cwd);
-
-/** Polls until `fn` returns a truthy value; fails with `what` and the last value seen. */
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Report = { drift: boolean; files: Array<{ path: string; findings: Array<{ code: string; message: string }> }> };
 

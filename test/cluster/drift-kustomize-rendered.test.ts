@@ -21,6 +21,7 @@ import { kubectlAsAdmin, runDriftCli } from '../support/drift-cli-helpers.js';
 import { pathToFileURL } from 'node:url';
 import { DriftService } from '../../server/src/drift/drift-service.js';
 import type { Finding } from '../../server/src/findings.js';
+import { until } from '../support/wait.ts';
 
 const cp = testCluster();
 const skip = cp ? false : NO_TEST_CLUSTER_REASON;
@@ -29,19 +30,6 @@ const NS = `drift-rendered-${randomBytes(3).toString('hex')}`;
 const admin = (args: string[], input?: string): Promise<void> => kubectlAsAdmin(cp!, args, input);
 
 const cli = (args: string[], cwd: string) => runDriftCli(cp!, args, cwd);
-
-/** Polls until `fn` returns a truthy value; fails with `what` and the last value seen. */
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    last = v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Report = { drift: boolean; files: Array<{ path: string; findings: Array<{ code: string; message: string }> }> };
 

@@ -19,6 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 import { DriftService, type DriftSettings } from '../../server/src/drift/drift-service.js';
 import type { Finding } from '../../server/src/findings.js';
+import { until } from '../support/wait.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cp = testCluster();
@@ -29,19 +30,6 @@ const MARKER = `DRIFT-SECRET-MARKER-${randomBytes(4).toString('hex')}`;
 
 function fixture(name: string): string {
   return fs.readFileSync(path.join(here, '../fixtures/drift', name), 'utf8').replaceAll('drift-demo', NS);
-}
-
-/** Polls until `fn` returns a truthy value; fails with `what` and the last value seen. */
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    last = v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function kubectl(args: string[], input?: string): Promise<string> {

@@ -17,6 +17,7 @@ import { test } from 'node:test';
 import { assertCommandContributed } from './support/prerequisites.js';
 import { scenarioPrerequisites, uniqueNamespace } from './support/scenario.js';
 import { withSession } from './support/session.js';
+import { webDeployment } from '../support/manifests.ts';
 import { waitFor } from '../support/wait.ts';
 
 const PLAN_VIEW = 'GitOps Plan';
@@ -55,25 +56,7 @@ data:
   LOG_LEVEL: info
   GREETING: hello
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: ${ns}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
+${webDeployment({ namespace: ns, replicas: 2 })}`;
   cluster.kubectl(['apply', '--server-side', '--field-manager=kustomize-controller', '-f', '-'], { input: live });
   const versionsBefore = cluster.kubectl(['get', 'configmap,deployment,service', '-n', ns, '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}']);
   const sinceMs = Date.now();
