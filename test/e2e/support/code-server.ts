@@ -1,11 +1,12 @@
 /**
  * Starts code-server (the real VS Code workbench, served over HTTP) for one scenario: a fresh
  * user-data dir with our user settings, a fresh extensions dir into which code-server itself
- * installs the extension's .vsix (the file users install), and a folder to open. The process runs in its own process group so teardown
- * also ends the extension host and the language server it spawned.
+ * installs the extension's .vsix (the file users install), and a folder to open. The process
+ * runs in its own process group so teardown also ends the extension host and the language
+ * server it spawned.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +85,8 @@ export function packageVsix(root = process.env.GITOPS_LENS_E2E_EXTENSION_ROOT ??
   const m = extensionManifest(root);
   const out = path.join(os.tmpdir(), `gitops-lens-e2e-${process.pid}`, `${m.name}-${m.version}.vsix`);
   mkdirSync(path.dirname(out), { recursive: true });
+  // The packaging process owns the file: it is used while that process runs, then removed.
+  process.once('exit', () => rmSync(path.dirname(out), { recursive: true, force: true }));
   const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
   const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(out)) throw new Error(`vsce package failed (exit ${r.status}): ${r.stdout}${r.stderr}`);
