@@ -15,26 +15,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheRoot } from './build-control-plane.mjs';
 
 /** The pinned helm version; v3.22.0 builds with Go 1.26. */
 export const HELM_VERSION = 'v3.22.0';
 
-/** Root of everything GitOps Lens caches outside the clone (same rule as build-control-plane.mjs). */
-function cacheRoot() {
-  if (process.env.GITOPS_LENS_CACHE_DIR) return path.resolve(process.env.GITOPS_LENS_CACHE_DIR);
-  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(xdg, 'gitops-lens');
+/** Where the cached build of the pinned helm lives (under the cache root shared with build-control-plane.mjs). */
+function cachedHelmPath() {
+  return path.join(cacheRoot(), 'helm', HELM_VERSION, 'helm');
 }
 
 /** The helm binary the tests use: GITOPS_LENS_HELM, else the cached build (which may not exist yet). */
 export function helmBinaryPath() {
   if (process.env.GITOPS_LENS_HELM) return path.resolve(process.env.GITOPS_LENS_HELM);
-  return path.join(cacheRoot(), 'helm', HELM_VERSION, 'helm');
+  return cachedHelmPath();
 }
 
 /** Builds helm into the cache unless it is already there; returns its path. Throws with a message meant for people. */
 export function ensureHelm({ force = false } = {}) {
-  const target = path.join(cacheRoot(), 'helm', HELM_VERSION, 'helm');
+  const target = cachedHelmPath();
   if (!force && fs.existsSync(target)) return target;
   const started = Date.now();
   process.stderr.write(`[helm] building helm ${HELM_VERSION} from the Go module proxy into ${path.dirname(target)} (a minute or two)\n`);

@@ -38,9 +38,12 @@ function noteSignal(result) {
   if (result.signal === 'SIGINT' || result.status === 130) interrupted = true;
 }
 
+/** The node arguments that run the CLI from source through tsx. */
+const cliArgv = (args) => [tsxCli, path.join(repoRoot, 'server', 'src', 'cli', 'main.ts'), ...args];
+
 /** Runs the CLI from source through tsx, so the demo works on a fresh clone without a build. Returns its exit code. */
 function runCli(args) {
-  const result = spawnSync(process.execPath, [tsxCli, path.join(repoRoot, 'server', 'src', 'cli', 'main.ts'), ...args], {
+  const result = spawnSync(process.execPath, cliArgv(args), {
     cwd: repoRoot,
     stdio: 'inherit',
   });
@@ -51,7 +54,7 @@ function runCli(args) {
 
 /** Like runCli, but also returns what the CLI printed, so a step can check it (it is printed unchanged too). */
 function runCliCaptured(args) {
-  const result = spawnSync(process.execPath, [tsxCli, path.join(repoRoot, 'server', 'src', 'cli', 'main.ts'), ...args], {
+  const result = spawnSync(process.execPath, cliArgv(args), {
     cwd: repoRoot,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,7 +135,7 @@ function stopHalfStartedControlPlanes(since) {
 const cluster = { kubeconfig: undefined, startedByDemo: false };
 const kubectlMissing = spawnSync(kubectlBin, ['version', '--client'], { encoding: 'utf8' }).error;
 
-/** A step: a title, what it shows, and a run function returning true when it behaved as expected. */
+/** A step: a title, what it shows, and a run function returning true when it behaved as expected; `needsCluster` steps are skipped without a control plane. */
 const STEPS = [
   {
     title: 'Validate the demo repository',
@@ -151,7 +154,6 @@ const STEPS = [
     explain:
       'A real kube-apiserver + etcd (built from source by the project, no Docker), the one the cluster tests use.\n' +
       'A control plane left running by `npm run cluster:up` is reused; otherwise the demo starts one and stops it at the end.',
-    needsCluster: true,
     run: () => {
       if (kubectlMissing) {
         console.error(`demo: "${kubectlBin}" was not found; the drift and preview steps need kubectl on PATH (or KUBECTL=/path/to/kubectl).`);
@@ -224,7 +226,7 @@ let skipped = 0;
 for (const [i, step] of STEPS.entries()) {
   if (interrupted) break;
   console.log(`\n=== Step ${i + 1}/${STEPS.length}: ${step.title} ===`);
-  if (step.needsCluster && !step.title.startsWith('Start') && !cluster.kubeconfig) {
+  if (step.needsCluster && !cluster.kubeconfig) {
     console.log('(skipped: no control plane)');
     skipped++;
     failed++;

@@ -141,7 +141,7 @@ export class PlanTreeProvider implements vscode.TreeDataProvider<PlanNode> {
       case 'binding':
       case 'namespace':
       case 'kind': {
-        const label = node.type === 'binding' ? node.label : node.type === 'namespace' ? node.label : node.kind;
+        const label = node.type === 'kind' ? node.kind : node.label;
         const item = new vscode.TreeItem(label, node.type !== 'binding' && node.allUnchanged ? Collapsed : Expanded);
         item.id = node.id;
         item.description = formatCounts(node.counts);

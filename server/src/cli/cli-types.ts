@@ -64,3 +64,10 @@ export function parseOptions(args: string[], spec: { values: string[]; flags: st
   }
   return { options, positionals };
 }
+
+/** The help of `--allow-exec`, shared by the commands that talk to a cluster (drift, preview). */
+export const ALLOW_EXEC_HELP = `  --allow-exec          allow kubeconfig exec / auth-provider credential commands to run, and
+                        approve credential files (token file, client certificate/key, CA) kept
+                        outside the usual folders (~/.kube, ~/.minikube, /etc/kubernetes, …)
+                        for a server that is not on this machine
+                        (the CLI has no approval prompt; without this flag such users fail with exit 2)`;

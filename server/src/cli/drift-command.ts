@@ -20,7 +20,7 @@ import { renderForDrift, withRendered } from '../drift/rendered-desired.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { rulesFromSetting } from '../drift/ignore-rules.js';
 import { redact } from '../secrets/mask-secrets.js';
-import { EXIT, UsageError, parseOptions, type CliCommand, type CliIo } from './cli-types.js';
+import { ALLOW_EXEC_HELP, EXIT, UsageError, parseOptions, type CliCommand, type CliIo } from './cli-types.js';
 
 export const DRIFT_USAGE = `Usage: gitops-lens drift <path>... [options]
 
@@ -46,11 +46,7 @@ Options:
   --kubeconfig PATH     kubeconfig file (default: KUBECONFIG or ~/.kube/config)
   --output text|json    output format (default: text)
   --root DIR            repository root that Flux/Argo CD paths are relative to (default: git top level, else the current folder)
-  --allow-exec          allow kubeconfig exec / auth-provider credential commands to run, and
-                        approve credential files (token file, client certificate/key, CA) kept
-                        outside the usual folders (~/.kube, ~/.minikube, /etc/kubernetes, …)
-                        for a server that is not on this machine
-                        (the CLI has no approval prompt; without this flag such users fail with exit 2)
+${ALLOW_EXEC_HELP}
   -h, --help            show this help
 
 Kustomize strategic-merge patch files (listed under patches: or

@@ -11,7 +11,7 @@ import type { PlanAction, PlanEntry } from '../lsp/protocol.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { formatPlanMarkdown, planSummaryLine } from '../preview/plan-summary.js';
 import { PreviewError, PreviewService, kubeconfigConnector, type PreviewResult } from '../preview/preview-service.js';
-import type { CliCommand, CliIo } from './cli-types.js';
+import { ALLOW_EXEC_HELP, type CliCommand, type CliIo } from './cli-types.js';
 
 /** Exit codes of `gitops-lens preview`. */
 export const PREVIEW_EXIT = { noChanges: 0, changes: 1, errors: 2 } as const;
@@ -33,11 +33,7 @@ Options:
   --field-manager NAME  field manager of the dry-run (default: kustomize-controller for Flux, argocd-controller for Argo CD)
   --exact-unchanged     dry-run every object, even those the live object provably matches already
                         (use when mutating admission webhooks change objects on every update)
-  --allow-exec          allow kubeconfig exec / auth-provider credential commands to run, and
-                        approve credential files (token file, client certificate/key, CA) kept
-                        outside the usual folders (~/.kube, ~/.minikube, /etc/kubernetes, …)
-                        for a server that is not on this machine
-                        (the CLI has no approval prompt; without this flag such users fail with exit 2)
+${ALLOW_EXEC_HELP}
   -h, --help            show this help
 
 Exit codes: 0 no changes, 1 changes, 2 errors.`;

@@ -100,7 +100,7 @@ class ValidationWorkers {
   }
 
   /** Hands the job to every worker, validates a share on this thread too, and merges all results. */
-  async run(job: Omit<ValidationJob, 'files'> & { files: string[] }): Promise<Map<string, Finding[]>> {
+  async run(job: ValidationJob): Promise<Map<string, Finding[]>> {
     const shared: SharedJob = { files: job.files, contextFiles: job.contextFiles, next: new SharedArrayBuffer(4) };
     for (const w of this.workers) w.postMessage(shared);
     const own = validateShared(engineFor(job), shared);
@@ -245,13 +245,13 @@ Warnings and information (such as "not validated: no schema") do not fail.
       toValidate.push(f);
       if (isContextFile(f, () => fs.readFileSync(f, 'utf8'))) contextFiles.add(f);
     }
-    const job = { contextFiles: [...contextFiles], maxBytes, schemasDir };
+    const job: ValidationJob = { files: toValidate, contextFiles: [...contextFiles], maxBytes, schemasDir };
     let results: Map<string, Finding[]>;
     if (workers && toValidate.length >= PARALLEL_THRESHOLD) {
-      results = await workers.run({ ...job, files: toValidate });
+      results = await workers.run(job);
     } else {
       workers?.stop();
-      results = validateFiles({ ...job, files: toValidate });
+      results = validateFiles(job);
     }
     const reports: FileReport[] = files.map((f) => {
       const size = tooLarge.get(f);

@@ -202,6 +202,11 @@ export function revisionOfAgent(obj: KubeObject | undefined): { revision?: strin
   return { revision: st.lastAppliedRevision };
 }
 
+/** The Kubernetes kind of an agent object: Flux `Kustomization` or Argo CD `Application`. */
+export function agentKind(agent: AgentSource): string {
+  return agent.kind === 'flux-kustomization' ? 'Kustomization' : 'Application';
+}
+
 /**
  * Compares the revision the agent last applied with local git HEAD:
  * `deployed`, `N commits behind`, or `reconcile failed: reason`. Git runs via
@@ -211,7 +216,7 @@ export async function deployStatus(client: ClusterClient, agent: AgentSource, re
   const [group, version] = agent.apiVersion.split('/');
   let obj: KubeObject | undefined;
   try {
-    obj = await client.get({ group, version, kind: agent.kind === 'flux-kustomization' ? 'Kustomization' : 'Application' }, agent.namespace, agent.name, { signal });
+    obj = await client.get({ group, version, kind: agentKind(agent) }, agent.namespace, agent.name, { signal });
   } catch (e) {
     return { kind: 'unknown', reason: (e as Error).message, text: `deploy status unknown: ${(e as Error).message}` };
   }

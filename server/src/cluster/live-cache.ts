@@ -176,6 +176,16 @@ export class LiveCache {
     const signal = r.abort.signal;
     const what = `${gvk.kind} (${apiVersionOf(gvk)})${namespace ? ` in ${namespace}` : ''}`;
     let backoff = this.opts.initialBackoffMs;
+    /** Waits out the current backoff and doubles it; false when the scope was stopped meanwhile. */
+    const backOff = async (): Promise<boolean> => {
+      try {
+        await sleep(backoff, signal);
+      } catch {
+        return false;
+      }
+      backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+      return true;
+    };
     let rv = '';
     while (!signal.aborted && !this.disposed) {
       try {
@@ -218,12 +228,7 @@ export class LiveCache {
         // The server ended the watch (timeoutSeconds, or a dropped connection): watch again from rv.
         // A watch that ends at once without events (a proxy dropping us) backs off, so it can't spin.
         if (Date.now() - watchStarted < 1000 && watchEvents === 0) {
-          try {
-            await sleep(backoff, signal);
-          } catch {
-            return;
-          }
-          backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+          if (!(await backOff())) return;
         } else backoff = this.opts.initialBackoffMs;
       } catch (e) {
         if (signal.aborted || this.disposed) return;
@@ -234,17 +239,15 @@ export class LiveCache {
           continue;
         }
         if (err.status === 403) {
-          if (r.state.kind !== 'no-access') this.opts.log?.(`No access to ${what}: ${err.message}`);
-          this.setState(r, { kind: 'no-access', reason: `cannot list ${gvk.kind}${namespace ? ` in namespace ${namespace}` : ''} (403 Forbidden)` });
-          r.objects.clear();
+          // Only the first 403 is news: a retry that is refused again changes nothing (no log, no state event).
+          if (r.state.kind !== 'no-access') {
+            this.opts.log?.(`No access to ${what}: ${err.message}`);
+            this.setState(r, { kind: 'no-access', reason: `cannot list ${gvk.kind}${namespace ? ` in namespace ${namespace}` : ''} (403 Forbidden)` });
+            r.objects.clear();
+          }
           // Keep trying, slowly: a 403 is not always final (an API server that just
           // restarted answers 403 until its RBAC caches are loaded; a role may be granted later).
-          try {
-            await sleep(backoff, signal);
-          } catch {
-            return;
-          }
-          backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+          if (!(await backOff())) return;
           rv = '';
           continue;
         }
@@ -256,12 +259,7 @@ export class LiveCache {
         this.lastError = err;
         this.opts.log?.(`Live cache: ${what}: ${err.message} (retrying in ${Math.round(backoff / 100) / 10} s)`);
         this.setState(r, { kind: 'error', reason: err.message, status: err.status });
-        try {
-          await sleep(backoff, signal);
-        } catch {
-          return;
-        }
-        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+        if (!(await backOff())) return;
         // After an outage, relist: it is the only way to learn about deletes
         // that happened meanwhile, and the scope stays "error" (drift unknown)
         // until the relist succeeds.

@@ -401,16 +401,47 @@ export class ReadOnlyTransport {
     return p;
   }
 
+  /**
+   * Arms a request's timer (`delayMs`; the message names `timeoutMs`) and its abort signal, for
+   * HTTP/2 and HTTP/1.1 alike: either one cancels the request and rejects. Returns the cleanup
+   * to call once the request settled.
+   */
+  private cancelOnTimeoutOrAbort(delayMs: number, timeoutMs: number, signal: AbortSignal | undefined, cancel: () => void, reject: (e: Error) => void): () => void {
+    const timer = setTimeout(() => {
+      cancel();
+      cleanup();
+      reject(new ClusterRequestError(0, 'Timeout', `The API server at ${this.server} did not answer within ${Math.round(timeoutMs / 1000)} s.`));
+    }, delayMs);
+    const onAbort = () => {
+      cancel();
+      cleanup();
+      reject(abortError());
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return cleanup;
+  }
+
   /** One request over HTTP/2; undefined when the server does not speak it (the caller uses HTTP/1.1). */
   private async onceHttp2(method: string, path: string, url: URL, headers: Record<string, string>, init: RequestInit, timeoutMs: number): Promise<RawResponse | undefined> {
     const started = Date.now();
     let session: http2.ClientHttp2Session | undefined;
+    // The connection this request uses; only it may be forgotten on failure, not a newer one
+    // another request opened meanwhile.
+    let pending = this.http2Session(timeoutMs);
+    const forget = () => {
+      if (this.h2 === pending) this.h2 = undefined;
+    };
     try {
-      session = await withAbort(this.http2Session(timeoutMs), init.signal);
+      session = await withAbort(pending, init.signal);
       // A connection that closed since it was handed out is replaced once.
       if (session && (session.closed || session.destroyed)) {
-        if (this.h2) this.h2 = undefined;
-        session = await withAbort(this.http2Session(timeoutMs), init.signal);
+        forget();
+        pending = this.http2Session(timeoutMs);
+        session = await withAbort(pending, init.signal);
       }
     } catch (e) {
       if (e instanceof ClusterRequestError) throw e;
@@ -427,7 +458,7 @@ export class ReadOnlyTransport {
         this.opts.onRequestSent?.(method, path);
         req = live.request(h2headers, { endStream: init.body === undefined });
       } catch (e) {
-        if (this.h2) this.h2 = undefined;
+        forget();
         reject(transportError(e as NodeJS.ErrnoException, this.server));
         return;
       }
@@ -452,21 +483,7 @@ export class ReadOnlyTransport {
         cleanup();
         reject(transportError(Object.assign(new Error('the stream was closed before the answer ended'), { code: 'ECONNRESET' }), this.server));
       });
-      const timer = setTimeout(() => {
-        req.close(http2.constants.NGHTTP2_CANCEL);
-        cleanup();
-        reject(new ClusterRequestError(0, 'Timeout', `The API server at ${this.server} did not answer within ${Math.round(timeoutMs / 1000)} s.`));
-      }, remaining);
-      const onAbort = () => {
-        req.close(http2.constants.NGHTTP2_CANCEL);
-        cleanup();
-        reject(abortError());
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        init.signal?.removeEventListener('abort', onAbort);
-      };
-      init.signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = this.cancelOnTimeoutOrAbort(remaining, timeoutMs, init.signal, () => req.close(http2.constants.NGHTTP2_CANCEL), reject);
       if (init.body !== undefined) req.end(init.body);
     });
   }
@@ -499,21 +516,7 @@ export class ReadOnlyTransport {
           reject(transportError(e as NodeJS.ErrnoException, this.server));
         });
       });
-      const timer = setTimeout(() => {
-        req.destroy();
-        cleanup();
-        reject(new ClusterRequestError(0, 'Timeout', `The API server at ${this.server} did not answer within ${Math.round(timeoutMs / 1000)} s.`));
-      }, timeoutMs);
-      const onAbort = () => {
-        req.destroy();
-        cleanup();
-        reject(abortError());
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        init.signal?.removeEventListener('abort', onAbort);
-      };
-      init.signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = this.cancelOnTimeoutOrAbort(timeoutMs, timeoutMs, init.signal, () => req.destroy(), reject);
       req.on('error', (e) => {
         cleanup();
         reject(transportError(e as NodeJS.ErrnoException, this.server));

@@ -15,7 +15,7 @@ import { ClusterClient, isClusterError } from '../cluster/read-only-transport.js
 import { kubeconfigPaths, loadKubeconfig, transportOptionsFor, type LoadedKubeconfig } from '../cluster/kubeconfig.js';
 import type { ApproveExec } from '../cluster/exec-credential.js';
 import { LiveCache, scopeKey, type WatchScope } from '../cluster/live-cache.js';
-import { agentSourcesOf, deployStatus, deployStatusOf, resolveBinding, type AgentSource, type Binding, type BindingRule, type DeployStatus } from '../cluster/bindings.js';
+import { agentKind, agentSourcesOf, deployStatus, deployStatusOf, resolveBinding, type AgentSource, type Binding, type BindingRule, type DeployStatus } from '../cluster/bindings.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { computeDrift, mergeDriftReports, OffsetMapper, type DesiredDocument, type DriftReport, type LiveLookup } from './compute-drift.js';
 import { desiredDocuments } from './desired-documents.js';
@@ -116,9 +116,9 @@ type FindingsListener = (uri: string, findings: Finding[]) => void;
 type StateListener = (status: ContextStatus) => void;
 type DeployListener = (uri: string) => void;
 
-/** The kind of the agent object (Flux Kustomization or Argo CD Application) a binding came from. */
-function agentKind(agent: AgentSource): string {
-  return agent.kind === 'flux-kustomization' ? 'Kustomization' : 'Application';
+/** The name the agent applies a desired object under: the rendered one (namePrefix/nameSuffix) when known. */
+function liveNameOf(doc: DesiredDocument): string | undefined {
+  return doc.rendered?.name ?? doc.name;
 }
 
 /** Flux's targetNamespace overrides every namespaced object's namespace; Argo CD's destination only defaults it. */
@@ -262,8 +262,7 @@ export class DriftService {
   /** Opens or updates a file; drift findings follow through onFindings. */
   async setDocuments(uri: string, text: string): Promise<void> {
     if (this.disposed) return;
-    if (this.indexFile(uri, text)) this.scheduleReclassify(uri);
-    this.recordAgents(uri, text);
+    this.updateWorkspaceFile(uri, text);
     const settings = await this.opts.settings(uri);
     if (!settings.drift?.enable) {
       this.docs.delete(uri);
@@ -332,6 +331,7 @@ export class DriftService {
   closeDocument(uri: string): void {
     const d = this.docs.get(uri);
     this.docs.delete(uri);
+    this.renders?.delete(uriToPath(uri));
     this.publish(uri, []);
     if (d) {
       const conn = this.connections.get(d.contextName);
@@ -580,7 +580,7 @@ export class DriftService {
       d.docs.forEach((x, i) => {
         const s = this.scopeOf(conn, x, d.namespace, forced);
         // A change event names one object: only the documents declaring it need recomputing.
-        if (s && scopeKey(s) === key && (type !== 'change' || !object || (x.rendered?.name ?? x.name) === object.metadata.name)) hits.push(i);
+        if (s && scopeKey(s) === key && (type !== 'change' || !object || liveNameOf(x) === object.metadata.name)) hits.push(i);
       });
       if (!hits.length) continue;
       this.pending.add(d.uri);
@@ -645,8 +645,7 @@ export class DriftService {
       if (ss.kind === 'not-served') return { state: 'not-served' };
       if (ss.kind === 'error') return { state: 'unknown', reason: `disconnected from the cluster (${ss.reason}); drift will update when the connection is back.` };
       if (st.kind !== 'connected' && st.kind !== 'connecting') return { state: 'unknown', reason: 'disconnected from the cluster.' };
-      // The agent applies the rendered name (namePrefix/nameSuffix).
-      const name = doc.rendered?.name ?? doc.name ?? '';
+      const name = liveNameOf(doc) ?? '';
       const live = conn.cache.get(scope.gvk, scope.namespace, name);
       if (!live) return { state: 'missing' };
       const mk = `${scopeKey(scope)}|${name}`;
@@ -693,7 +692,7 @@ export class DriftService {
     for (const i of drifted) {
       const doc = d.docs[i];
       const scope = this.scopeOf(conn, doc, d.namespace, forcedNamespace(d.binding));
-      const name = doc.rendered?.name ?? doc.name;
+      const name = liveNameOf(doc);
       if (!scope || !name) continue;
       const live = conn.cache.get(scope.gvk, scope.namespace, name);
       if (!live) continue;

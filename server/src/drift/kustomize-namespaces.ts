@@ -52,8 +52,7 @@ export class KustomizeNamespaces {
   namespaceOf(filePath: string): string | undefined {
     const p = normalizePath(filePath);
     // A patch's objects are those of the kustomization that applies it.
-    const patching = [...this.byDir].filter(([, k]) => k.patches.includes(p)).map(([dir]) => dir);
-    const direct = [...new Set([...this.parentsOf(p), ...patching])];
+    const direct = [...new Set([...this.parentsOf(p), ...this.patchersOf(p)])];
     if (!direct.length) return undefined;
     const found = new Set<string | undefined>();
     for (const dir of direct) for (const ns of this.outermost(dir, new Set(), 0)) found.add(ns);
@@ -73,9 +72,12 @@ export class KustomizeNamespaces {
 
   /** True when a kustomization applies `filePath` as a strategic-merge patch. */
   isPatch(filePath: string): boolean {
-    const p = normalizePath(filePath);
-    for (const k of this.byDir.values()) if (k.patches.includes(p)) return true;
-    return false;
+    return this.patchersOf(normalizePath(filePath)).length > 0;
+  }
+
+  /** Folders of the kustomizations that apply the (normalized) file `p` as a patch. */
+  private patchersOf(p: string): string[] {
+    return [...this.byDir].filter(([, k]) => k.patches.includes(p)).map(([dir]) => dir);
   }
 
   /** Namespaces that the chains from `dir` up to each root overlay give, outermost setting first. */

@@ -89,7 +89,8 @@ export function renderedFor(index: RenderedIndex, filePath: string, doc: Desired
   });
   if (!candidates.length) return undefined;
   const first = candidates[0].object;
-  const same = candidates.every((c) => JSON.stringify(c.object.object) === JSON.stringify(first.object));
+  const firstJson = JSON.stringify(first.object);
+  const same = candidates.every((c) => JSON.stringify(c.object.object) === firstJson);
   if (!same) return undefined;
   const label = path.relative(index.root, first.unit).replace(/\\/g, '/') || '.';
   return { value: first.object, label, name: first.object.metadata.name };

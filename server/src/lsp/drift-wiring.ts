@@ -8,7 +8,7 @@
  */
 import { basename, join } from 'node:path';
 import { CodeActionKind, type CodeAction } from 'vscode-languageserver/node';
-import type { ContextStatus, DriftService } from '../drift/drift-service.js';
+import type { ClusterSchemaInfo, ContextStatus, DriftService } from '../drift/drift-service.js';
 import { ClusterSchemaCache, defaultClusterSchemaCacheDir } from '../schemas/cluster-schema-cache.js';
 import { findingToDiagnostic } from './finding-conversion.js';
 import {
@@ -22,11 +22,11 @@ import {
 } from './protocol.js';
 import type { ServerContext } from './server-context.js';
 import { uriToPath } from './uri-path.js';
+// Kustomizations and Chart.yaml: drift indexes them to classify documents like validation does (kustomize patches, Helm charts).
+import { isClassifyingFile } from './workspace-scanner.js';
 
 /** Files drift indexes for binding discovery (Flux Kustomizations, Argo CD Applications). */
 const AGENT_FILE = /kustomize\.toolkit\.fluxcd\.io|argoproj\.io/;
-/** Files drift indexes to classify documents like validation does (kustomize patches, Helm charts). */
-const CLASSIFYING_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization|Chart\.ya?ml)$/;
 
 /**
  * The workspace folder (URI) a document belongs to: the innermost folder
@@ -119,13 +119,13 @@ export function installDrift(ctx: ServerContext): () => void {
       ...(ctx.schemas
         ? {
             listMapKeys: (apiVersion: string, kind: string, p: Array<string | number>) => ctx.schemas!.listMapKeys(apiVersion, kind, p),
-            onClusterSchemas: (context: string, docs: unknown[], info?: { server?: string; kubernetesVersion?: string; documents: Record<string, unknown> }) => {
+            onClusterSchemas: (context: string, docs: unknown[], info: ClusterSchemaInfo) => {
               ctx.schemas!.setClusterSchemas(`cluster:${context}`, docs);
               const cachedAt = new Date().toISOString();
-              schemaSources.set(context, { kind: 'cluster', context, ...(info?.kubernetesVersion ? { kubernetesVersion: info.kubernetesVersion } : {}) });
+              schemaSources.set(context, { kind: 'cluster', context, ...(info.kubernetesVersion ? { kubernetesVersion: info.kubernetesVersion } : {}) });
               ctx.log.info(`Validation now uses the OpenAPI schemas of context ${context}.`);
               // Persisted so validation keeps this cluster's schemas when it is unreachable later.
-              if (info?.server) {
+              if (info.server) {
                 try {
                   schemaCache.write(info.server, { context, kubernetesVersion: info.kubernetesVersion, cachedAt, documents: info.documents });
                 } catch (err) {
@@ -175,7 +175,7 @@ export function installDrift(ctx: ServerContext): () => void {
     ctx.diagnostics.set(uri, DRIFT_SOURCE, []);
   });
   ctx.workspace.onWorkspaceFile((uri, text) => {
-    const relevant = text !== undefined && (AGENT_FILE.test(text) || CLASSIFYING_FILE.test(uri));
+    const relevant = text !== undefined && (AGENT_FILE.test(text) || isClassifyingFile(uri));
     const s = services.get(folderOf(uri));
     if (s) s.updateWorkspaceFile(uri, relevant ? text : undefined);
     else if (relevant) pendingFiles.set(uri, text);

@@ -22,9 +22,14 @@ const YAML_FILE = /\.ya?ml$/i;
 const INDEXED_FILE = /^(?:kustomization\.ya?ml|Kustomization|Chart\.ya?ml)$/;
 const CRD_KIND = /^kind:[ \t]*["']?CustomResourceDefinition["']?[ \t]*(?:#.*)?$/m;
 
+/** True for kustomizations and Chart.yaml, the files that decide how other files are classified. */
+export function isClassifyingFile(path: string): boolean {
+  return INDEXED_FILE.test(basename(path));
+}
+
 /** Whether other files' validation may depend on this file. */
 export function isWorkspaceRelevant(path: string, text: string): boolean {
-  return INDEXED_FILE.test(basename(path)) || CRD_KIND.test(text);
+  return isClassifyingFile(path) || CRD_KIND.test(text);
 }
 
 /** Feeds kustomizations and CRDs of the workspace to the engine. */

@@ -80,8 +80,7 @@ class BlockParser {
     while (start <= text.length) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
-      let i = start;
-      while (i < end && text.charCodeAt(i) === 32) i++;
+      const i = this.skipSpaces(start, end);
       this.starts.push(start);
       this.ends.push(end);
       this.indents.push(i - start);
@@ -153,13 +152,10 @@ class BlockParser {
   private parseSeq(firstLine: number, col: number, parentIndent: number): { node: Node; next: number } {
     const seq = new YAMLSeq(this.doc.schema);
     const start = this.starts[firstLine] + col;
-    let line = firstLine;
-    let end = start;
-    for (;;) {
+    for (let line = firstLine; ;) {
       const lineStart = this.starts[line];
       const lineEnd = this.ends[line];
-      let v = lineStart + col + 1;
-      while (v < lineEnd && this.text.charCodeAt(v) === 32) v++;
+      const v = this.skipSpaces(lineStart + col + 1, lineEnd);
       let item: { node: Node; next: number };
       if (v === lineEnd || this.text.charCodeAt(v) === 35 /* # */) {
         if (v < lineEnd && this.text.charCodeAt(v - 1) !== 32) throw BAIL;
@@ -172,14 +168,13 @@ class BlockParser {
         item = this.parseInlineValue(line, v, col);
       }
       seq.items.push(item.node);
-      end = item.node.range![2];
       const n = this.nextContent(item.next);
       if (n >= 0 && this.indents[n] > col) throw BAIL;
       if (n < 0 || this.indents[n] < col || !this.isSeqEntry(this.starts[n] + col, this.ends[n])) {
         // A same-column line that is not an entry ends this sequence only when it is a
         // mapping key of the parent (the caller checks that).
         this.checkClosingGap(item.next, n, col, parentIndent);
-        return this.finish(seq, start, end, item.next);
+        return this.finish(seq, start, item);
       }
       line = n;
     }
@@ -188,17 +183,13 @@ class BlockParser {
   private parseMap(firstLine: number, col: number, parentIndent: number): { node: Node; next: number } {
     const map = new YAMLMap(this.doc.schema);
     const start = this.starts[firstLine] + col;
-    let line = firstLine;
-    let end = start;
-    for (;;) {
-      const lineStart = this.starts[line];
+    for (let line = firstLine; ;) {
       const lineEnd = this.ends[line];
-      const k = lineStart + col;
+      const k = this.starts[line] + col;
       const colon = this.keyEnd(k, lineEnd);
       if (colon < 0) throw BAIL;
       const key = this.parseKey(k, colon);
-      let v = colon + 1;
-      while (v < lineEnd && this.text.charCodeAt(v) === 32) v++;
+      const v = this.skipSpaces(colon + 1, lineEnd);
       let value: { node: Node; next: number };
       if (v === lineEnd || (this.text.charCodeAt(v) === 35 /* # */ && v > colon + 1)) {
         const n = this.nextContent(line + 1);
@@ -214,11 +205,10 @@ class BlockParser {
         value = this.parseInlineValue(line, v, col);
       }
       map.items.push(new Pair(key, value.node));
-      end = value.node.range![2];
       const n = this.nextContent(value.next);
       if (n < 0 || this.indents[n] < col) {
         this.checkClosingGap(value.next, n, col, parentIndent);
-        return this.finish(map, start, end, value.next);
+        return this.finish(map, start, value);
       }
       if (this.indents[n] > col) throw BAIL;
       if (this.isSeqEntry(this.starts[n] + col, this.ends[n])) throw BAIL;
@@ -226,9 +216,26 @@ class BlockParser {
     }
   }
 
-  private finish(node: YAMLMap | YAMLSeq, start: number, end: number, next: number): { node: Node; next: number } {
+  /** Closes a collection: it ends where its last item ends, and parsing goes on where that item's did. */
+  private finish(node: YAMLMap | YAMLSeq, start: number, last: { node: Node; next: number }): { node: Node; next: number } {
+    const end = last.node.range![2];
     node.range = [start, end, end];
-    return { node, next };
+    return { node, next: last.next };
+  }
+
+  /** The first offset at or after `i` (and before `end`) that is not a space. */
+  private skipSpaces(i: number, end: number): number {
+    while (i < end && this.text.charCodeAt(i) === 32) i++;
+    return i;
+  }
+
+  /**
+   * True when the character at `k` cannot start a plain scalar: an indicator,
+   * or `-`, `?` or `:` followed by a space or the line end.
+   */
+  private notPlainStart(k: number, end: number): boolean {
+    const c = this.text[k];
+    return NOT_PLAIN_START.has(c) || ((c === '-' || c === '?' || c === ':') && (k + 1 === end || this.text.charCodeAt(k + 1) === 32));
   }
 
   /**
@@ -243,7 +250,7 @@ class BlockParser {
       if (close < 0 || t.charCodeAt(close) !== 58 /* : */) return -1;
       return close + 1 === end || t.charCodeAt(close + 1) === 32 ? close : -1;
     }
-    if (NOT_PLAIN_START.has(c) || ((c === '-' || c === '?' || c === ':') && (k + 1 === end || t.charCodeAt(k + 1) === 32))) return -1;
+    if (this.notPlainStart(k, end)) return -1;
     for (let i = k + 1; i < end; i++) {
       const ch = t.charCodeAt(i);
       if (ch === 58 /* : */ && (i + 1 === end || t.charCodeAt(i + 1) === 32)) return i;
@@ -313,7 +320,7 @@ class BlockParser {
       collection.range = [v, rest, 0];
       node = collection;
     } else {
-      if (NOT_PLAIN_START.has(c) || ((c === '-' || c === '?' || c === ':') && (v + 1 === lineEnd || t.charCodeAt(v + 1) === 32))) throw BAIL;
+      if (this.notPlainStart(v, lineEnd)) throw BAIL;
       let e = v + 1;
       for (; e < lineEnd; e++) {
         const ch = t.charCodeAt(e);
@@ -327,10 +334,8 @@ class BlockParser {
       node = this.scalar(t.slice(v, valueEnd), 'PLAIN', v, valueEnd, 0);
     }
     // Only spaces and a comment may follow the value on its line.
-    let r = rest;
-    while (r < lineEnd && t.charCodeAt(r) === 32) r++;
+    const r = this.skipSpaces(rest, lineEnd);
     if (r < lineEnd && (t.charCodeAt(r) !== 35 || r === rest)) throw BAIL;
-    // A more indented line after a single-line scalar would continue it: left to `yaml`.
     // A more indented line after a single-line scalar would continue it, and a more
     // indented comment would join its range: both are left to `yaml`.
     const n = this.nextContent(line + 1);

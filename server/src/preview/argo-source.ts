@@ -61,7 +61,8 @@ export interface ArgoSourceOptions {
   env: Record<string, string>;
 }
 
-const stringMap = (v: unknown): Record<string, string> | undefined => {
+/** A map's entries as strings (null and undefined left out); undefined when none remain or `v` is not a map. */
+export const stringMap = (v: unknown): Record<string, string> | undefined => {
   if (!isObj(v)) return undefined;
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) out[k] = String(x);

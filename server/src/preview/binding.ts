@@ -6,7 +6,7 @@
  * from explicit settings.
  */
 import * as path from 'node:path';
-import { argoBuildEnv, argoDirectoryOptions, argoKustomizeOptions, type ArgoSourceOptions } from './argo-source.js';
+import { argoBuildEnv, argoDirectoryOptions, argoKustomizeOptions, stringMap, type ArgoSourceOptions } from './argo-source.js';
 
 /** Which GitOps agent a binding belongs to. */
 export type AgentKind = 'flux' | 'argo';
@@ -193,13 +193,6 @@ function singleBinding(value: unknown, sourceRoot: string): PreviewBinding | und
   }
   return undefined;
 }
-
-const stringMap = (v: unknown): Record<string, string> | undefined => {
-  if (!isObj(v)) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) out[k] = String(x);
-  return Object.keys(out).length ? out : undefined;
-};
 
 /** The build settings of a Flux Kustomization's spec; undefined when it sets none. Malformed entries are skipped (the API server would have rejected them). */
 export function fluxBuildOptions(spec: Record<string, unknown>): FluxBuildOptions | undefined {

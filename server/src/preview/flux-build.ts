@@ -181,21 +181,28 @@ export async function mirrorForBuild(base: string, dir: string, kustomizationTex
  * settings.
  */
 export async function fluxKustomizationText(dir: string, binding: PreviewBinding, signal?: AbortSignal): Promise<string> {
-  let own: Record<string, unknown> | undefined;
+  const kustomization = (await readOwnKustomization(dir)) ?? (await generatedKustomization(dir, signal));
+  const components = await existingComponents(dir, binding.build?.components);
+  const edited = editKustomization(kustomization, binding.build ?? {}, binding.targetNamespace, (c) => components.has(c));
+  return stringify(edited, { lineWidth: 0 });
+}
+
+/** The folder's own kustomization file, parsed (a file that is not a map reads as empty); undefined when it has none. */
+export async function readOwnKustomization(dir: string): Promise<Record<string, unknown> | undefined> {
   for (const name of KUSTOMIZATION_FILE_NAMES) {
     const text = await fs.readFile(path.join(dir, name), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const parsed = parseYaml(text) as unknown;
-    own = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-    break;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   }
-  const kustomization = own ?? (await generatedKustomization(dir, signal));
-  const components = new Set<string>();
-  for (const c of binding.build?.components ?? []) {
-    if (await fs.stat(path.resolve(dir, c)).then(() => true, () => false)) components.add(c);
-  }
-  const edited = editKustomization(kustomization, binding.build ?? {}, binding.targetNamespace, (c) => components.has(c));
-  return stringify(edited, { lineWidth: 0 });
+  return undefined;
+}
+
+/** The components (relative to `dir`) whose path exists. */
+export async function existingComponents(dir: string, components: readonly string[] = []): Promise<Set<string>> {
+  const existing = new Set<string>();
+  for (const c of components) if (await fs.stat(path.resolve(dir, c)).then(() => true, () => false)) existing.add(c);
+  return existing;
 }
 
 /**

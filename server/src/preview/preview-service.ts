@@ -9,7 +9,7 @@ import { ClusterClient, isClusterError } from '../cluster/read-only-transport.js
 import { kubeconfigPaths, loadKubeconfig, transportOptionsFor } from '../cluster/kubeconfig.js';
 import type { ApproveExec } from '../cluster/exec-credential.js';
 import type { PreviewDocumentResult, PreviewSide } from '../lsp/protocol.js';
-import { redact } from '../secrets/mask-secrets.js';
+import { redact, secretValues } from '../secrets/mask-secrets.js';
 import type { AgentKind, PreviewBinding } from './binding.js';
 import { changedFiles, gitTopLevel } from './changed-files.js';
 import { DryRunMemo } from './dry-run-memo.js';
@@ -253,11 +253,11 @@ async function readValuesSource(cluster: PreviewCluster, kind: 'ConfigMap' | 'Se
     throw new Error(isClusterError(e) ? `${e.status} ${e.reason}` : 'cannot be read');
   }
   if (!object) return undefined;
+  // A live Secret holds `data` only (the API server folds stringData into it).
+  if (kind === 'Secret') return Object.fromEntries(secretValues(object));
   const data = (object.data ?? {}) as Record<string, unknown>;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(data)) {
-    if (typeof v === 'string') out[k] = kind === 'Secret' ? Buffer.from(v, 'base64').toString('utf8') : v;
-  }
+  for (const [k, v] of Object.entries(data)) if (typeof v === 'string') out[k] = v;
   return out;
 }
 
@@ -268,8 +268,15 @@ async function readValuesSource(cluster: PreviewCluster, kind: 'ConfigMap' | 'Se
  */
 function maskSecretDerived(plan: ComputedPlan, objects: DesiredObject[], all: string[]): void {
   if (all.length === 0) return;
+  // Keyed by kind and name only: a desired object's namespace may still be unset here (the
+  // binding supplies it). Same-named objects share their values, so a mask is never lost to
+  // another namespace's object; masking a little more is the safe side.
   const perObject = new Map<string, string[]>();
-  for (const d of objects) if (d.maskValues?.length) perObject.set(`${d.object.kind}\0${d.object.metadata.name}`, d.maskValues);
+  for (const d of objects) {
+    if (!d.maskValues?.length) continue;
+    const key = `${d.object.kind}\0${d.object.metadata.name}`;
+    perObject.set(key, [...(perObject.get(key) ?? []), ...d.maskValues]);
+  }
   for (const e of plan.entries) {
     const values = perObject.get(`${e.kind}\0${e.name}`);
     if (values) {

@@ -8,15 +8,15 @@
 import { execFile } from 'node:child_process';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { Range } from '../findings.js';
 import { registerSecretValue } from '../secrets/mask-secrets.js';
 import { argoDirectoryIncludes, editArgoKustomization } from './argo-source.js';
 import { bindingLabel, bindingsFromObject, type PreviewBinding } from './binding.js';
-import { KUSTOMIZATION_FILE_NAMES, applyCommonMetadata, fluxKustomizationText, mirrorForBuild, needsFluxBuild } from './flux-build.js';
+import { KUSTOMIZATION_FILE_NAMES, applyCommonMetadata, existingComponents, fluxKustomizationText, mirrorForBuild, needsFluxBuild, readOwnKustomization } from './flux-build.js';
 import { resolveValuesFrom, type ValuesSourceReader } from './helm-values-from.js';
-import { helmSourceOf, isHelmObject, renderHelmChart, type HelmRenderedObject, type LocalHelmChart } from './render-helm.js';
+import { helmSourceOf, isHelmObject, renderHelmChart, yamlStreamValues, type HelmRenderedObject, type LocalHelmChart } from './render-helm.js';
 import { substituteVariables, substitutionDisabled } from './post-build-substitute.js';
 import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
 import { stableYaml } from './unified-diff.js';
@@ -122,7 +122,6 @@ export interface RenderTools {
 
 const FILE_START: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test']);
-const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const MAX_SCAN_FILES = 20_000;
 /** Files read at once: enough to keep libuv's thread pool busy, far below the open-file limit. */
 const READ_CONCURRENCY = 32;
@@ -268,7 +267,7 @@ async function isDir(p: string): Promise<boolean> {
 
 /** The kustomization file of a folder, if it has one. */
 export async function kustomizationFileOf(dir: string): Promise<string | undefined> {
-  for (const name of KUSTOMIZATION_FILES) {
+  for (const name of KUSTOMIZATION_FILE_NAMES) {
     const p = path.join(dir, name);
     if (await isFile(p)) return p;
   }
@@ -292,9 +291,9 @@ async function walkYaml(dir: string, out: string[] = [], signal?: AbortSignal, c
     return out;
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
-  // A Helm chart's templates and values are not plain objects; agents render them with helm, which the preview does not.
+  // A Helm chart's templates and values are not plain objects: a chart is rendered with helm through the unit of the source that names it.
   if (entries.some((e) => e.isFile() && e.name === 'Chart.yaml')) {
-    if (!entries.some((e) => KUSTOMIZATION_FILES.includes(e.name))) charts?.add(dir);
+    if (!entries.some((e) => KUSTOMIZATION_FILE_NAMES.includes(e.name))) charts?.add(dir);
     return out;
   }
   for (const e of entries) {
@@ -387,7 +386,7 @@ async function indexWith(root: string, texts: FileTexts, signal?: AbortSignal): 
     yamlFiles,
     READ_CONCURRENCY,
     async (file): Promise<{ kustomization?: KustomizationInfo; text?: string }> => {
-      if (KUSTOMIZATION_FILES.includes(path.basename(file))) return { kustomization: await readKustomization(path.dirname(file), file, texts) };
+      if (KUSTOMIZATION_FILE_NAMES.includes(path.basename(file))) return { kustomization: await readKustomization(path.dirname(file), file, texts) };
       try {
         const st = await fs.stat(file);
         if (st.size > 2 * 1024 * 1024) return {};
@@ -557,9 +556,13 @@ function matchSource(object: KubeObject, docs: SourceDocument[]): SourceDocument
 }
 
 async function readSourceDocs(files: Iterable<string>, texts: FileTexts, signal?: AbortSignal): Promise<SourceDocument[]> {
-  const wanted = [...files].filter((f) => isYaml(f) || path.basename(f) === 'Kustomization');
+  return readDocuments([...files].filter((f) => isYaml(f) || path.basename(f) === 'Kustomization'), texts, signal);
+}
+
+/** The documents of `files`, in order. */
+async function readDocuments(files: string[], texts: FileTexts, signal?: AbortSignal): Promise<SourceDocument[]> {
   const perFile = await mapLimit(
-    wanted,
+    files,
     READ_CONCURRENCY,
     async (f) => {
       try {
@@ -598,19 +601,7 @@ async function bindingDocument(file: string, binding: PreviewBinding, texts: Fil
 
 /** Parses kustomize output (a multi-document YAML stream) into objects. */
 function parseStream(text: string): KubeObject[] {
-  const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text) as Array<{ errors: unknown[]; toJS(o?: { maxAliasCount?: number }): unknown }>) {
-    if (doc.errors.length) continue;
-    let v: unknown;
-    try {
-      v = doc.toJS({ maxAliasCount: 100 });
-    } catch {
-      // An alias bomb or similar: the validation engine reports the source; the preview skips it.
-      continue;
-    }
-    if (isKubeObject(v)) out.push(v);
-  }
-  return out;
+  return yamlStreamValues(text).filter(isKubeObject);
 }
 
 /** Applies a Flux binding's postBuild substitution to one object, as kustomize-controller does on its YAML. */
@@ -628,6 +619,11 @@ function substituteObject(object: KubeObject, vars: Record<string, string>): { o
 }
 
 type Rendered = { object: KubeObject; doc?: SourceDocument; mapped: boolean; patches?: SourceDocument[]; file?: string };
+
+/** The objects of source documents, each mapped to its own document. */
+function asIs(docs: SourceDocument[]): Rendered[] {
+  return docs.filter((d) => isKubeObject(d.value)).map((d) => ({ object: d.value as KubeObject, doc: d, mapped: false }));
+}
 
 /** Helm output mapped to its template file (start of file: templates are not YAML), else to the declaring document. */
 function fromHelm(rendered: HelmRenderedObject[], declaring: SourceDocument | undefined): Rendered[] {
@@ -654,12 +650,19 @@ interface UnitContext {
 /**
  * kustomize build of a Flux Kustomization's path with the Kustomization's own
  * build settings written into (a mirror of) its kustomization.yaml, as
- * kustomize-controller does. Paths of the mirror in kustomize's messages are
- * given back as the repository's.
+ * kustomize-controller does.
  */
 async function fluxBuild(unit: RenderUnit, kustomize: NonNullable<RenderTools['kustomize']>, ctx: UnitContext): Promise<string> {
-  const text = await fluxKustomizationText(unit.root, unit.binding!, ctx.signal);
-  const mirror = await mirrorForBuild(ctx.root, unit.root, text, ctx.signal);
+  return buildInMirror(unit, await fluxKustomizationText(unit.root, unit.binding!, ctx.signal), kustomize, ctx);
+}
+
+/**
+ * kustomize build of the unit's path with `kustomizationText` as its
+ * kustomization, in a mirror of the path (flux-build.ts) so the repository is
+ * not written; paths of the mirror in kustomize's messages are given back as the repository's.
+ */
+async function buildInMirror(unit: RenderUnit, kustomizationText: string, kustomize: NonNullable<RenderTools['kustomize']>, ctx: UnitContext): Promise<string> {
+  const mirror = await mirrorForBuild(ctx.root, unit.root, kustomizationText, ctx.signal);
   try {
     return await run(kustomize.command, [...kustomize.args, mirror.dir], mirror.dir, ctx.signal);
   } catch (e) {
@@ -682,27 +685,12 @@ export function needsArgoBuild(binding: PreviewBinding | undefined): boolean {
  */
 async function argoBuild(unit: RenderUnit, kustomize: NonNullable<RenderTools['kustomize']>, ctx: UnitContext): Promise<string> {
   const binding = unit.binding!;
-  let own: Record<string, unknown> | undefined;
-  for (const name of KUSTOMIZATION_FILE_NAMES) {
-    const text = await fs.readFile(path.join(unit.root, name), 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
-    const parsed = parseYaml(text) as unknown;
-    own = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-    break;
-  }
+  const own = await readOwnKustomization(unit.root);
   if (!own) throw new Error(`kustomization file not found in the path: Argo CD applies spec.source.kustomize with \`kustomize edit\`, which needs a kustomization.yaml in ${unit.root}`);
   const options = binding.argo!.kustomize!;
-  const existing = new Set<string>();
-  for (const c of options.components ?? []) if (await fs.stat(path.resolve(unit.root, c)).then(() => true, () => false)) existing.add(c);
+  const existing = await existingComponents(unit.root, options.components);
   const edited = editArgoKustomization(own, options, binding.argo!.env, (c) => existing.has(c));
-  const mirror = await mirrorForBuild(ctx.root, unit.root, stringifyYaml(edited, { lineWidth: 0 }), ctx.signal);
-  try {
-    return await run(kustomize.command, [...kustomize.args, mirror.dir], mirror.dir, ctx.signal);
-  } catch (e) {
-    throw new Error((e as Error).message.split(mirror.root).join(mirror.base));
-  } finally {
-    await mirror.dispose();
-  }
+  return buildInMirror(unit, stringifyYaml(edited, { lineWidth: 0 }), kustomize, ctx);
 }
 
 /** Directories an Argo CD directory source never descends into. */
@@ -734,26 +722,15 @@ async function renderArgoDirectory(unit: RenderUnit, ctx: UnitContext): Promise<
       `${bindingLabel(unit.binding)}: Jsonnet files not previewed (${jsonnet.map((f) => path.relative(ctx.root, f)).join(', ')})`,
     ]);
   }
-  const perFile = await mapLimit(
-    files.filter((f) => !f.endsWith('.jsonnet')),
-    READ_CONCURRENCY,
-    async (f) => {
-      try {
-        return parseSourceDocuments(f, await ctx.texts.read(f));
-      } catch {
-        return [];
-      }
-    },
-    ctx.signal,
-  );
-  return perFile.flat().filter((d) => isKubeObject(d.value)).map((d) => ({ object: d.value as KubeObject, doc: d, mapped: false }));
+  const docs = await readDocuments(files.filter((f) => !f.endsWith('.jsonnet')), ctx.texts, ctx.signal);
+  return asIs(docs);
 }
 
 async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[]> {
   const { tools, patchFiles, texts, signal } = ctx;
   if (unit.kind === 'file') {
     const docs = await readSourceDocs([unit.root], texts, signal);
-    return docs.filter((d) => isKubeObject(d.value)).map((d) => ({ object: d.value as KubeObject, doc: d, mapped: false }));
+    return asIs(docs);
   }
   if (unit.kind === 'helm') {
     if (!tools.helm || !unit.helm) return [];
@@ -761,9 +738,7 @@ async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[
     const chart = unit.helm;
     const [rendered, declaring] = await Promise.all([
       ctx.builds.run(() => renderHelmChart(helm, chart, signal)),
-      unit.declaredIn
-        ? readSourceDocs([unit.declaredIn], texts, signal).then((docs) => docs.find((d) => d.kind === 'Application' && d.name === unit.binding?.name))
-        : undefined,
+      unit.declaredIn && unit.binding ? bindingDocument(unit.declaredIn, unit.binding, texts, signal) : undefined,
     ]);
     return fromHelm(rendered, declaring);
   }
@@ -905,6 +880,16 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
         const release = `HelmRelease ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
         let chart = source.chart;
         let secretValues: string[] = [];
+        // Reported on the HelmRelease's document.
+        const helmProblem = (message: string) =>
+          problems.push({
+            unit: unit.root,
+            label: path.relative(opts.root, source.chart.chartDir) || '.',
+            file: r.doc?.file ?? unit.root,
+            ...(r.doc ? { range: r.doc.range } : {}),
+            message,
+            binding: unit.binding,
+          });
         if (chart.valuesFrom?.length) {
           if (!opts.readValuesSource) {
             notes.push(`${release}: valuesFrom not applied (no cluster access): rendered with spec.values only`);
@@ -922,14 +907,7 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
               for (const n of resolved.notes) notes.push(`${release}: ${n}`);
             } catch (e) {
               if (opts.signal?.aborted) throw e;
-              problems.push({
-                unit: unit.root,
-                label: path.relative(opts.root, chart.chartDir) || '.',
-                file: r.doc?.file ?? unit.root,
-                ...(r.doc ? { range: r.doc.range } : {}),
-                message: `${release} cannot be rendered: ${(e as Error).message}`,
-                binding: unit.binding,
-              });
+              helmProblem(`${release} cannot be rendered: ${(e as Error).message}`);
               continue;
             }
           }
@@ -945,14 +923,7 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
           }
         } catch (e) {
           if (opts.signal?.aborted) throw e;
-          problems.push({
-            unit: unit.root,
-            label: path.relative(opts.root, source.chart.chartDir) || '.',
-            file: r.doc?.file ?? unit.root,
-            ...(r.doc ? { range: r.doc.range } : {}),
-            message: `helm template failed for HelmRelease ${object.metadata.name}: ${(e as Error).message}`,
-            binding: unit.binding,
-          });
+          helmProblem(`helm template failed for HelmRelease ${object.metadata.name}: ${(e as Error).message}`);
         }
       }
     }

@@ -256,6 +256,24 @@ export interface HelmRenderedObject {
 const SOURCE_COMMENT = /^# Source: (.+)$/m;
 
 /**
+ * The values of a multi-document YAML stream (tool output), in order. A
+ * document with errors, or with more alias expansions than the validation
+ * engine allows (a YAML bomb), is skipped: the validation engine reports the source.
+ */
+export function yamlStreamValues(text: string): unknown[] {
+  const out: unknown[] = [];
+  for (const doc of parseAllDocuments(text) as Array<{ errors: unknown[]; toJS(o?: { maxAliasCount?: number }): unknown }>) {
+    if (doc.errors.length) continue;
+    try {
+      out.push(doc.toJS({ maxAliasCount: 100 }));
+    } catch {
+      // Too many aliases or similar: skipped.
+    }
+  }
+  return out;
+}
+
+/**
  * Parses `helm template` output. Helm writes `# Source: <chart>/templates/x.yaml`
  * before each document; the first path segment is the chart's name, the rest is
  * relative to the chart folder (subcharts are under `charts/<sub>/`).
@@ -270,14 +288,7 @@ export function parseHelmOutput(output: string, chartDir: string): HelmRenderedO
       const rel = m[1].trim().split('/').slice(1).join('/');
       if (rel) templateFile = path.join(chartDir, ...rel.split('/'));
     }
-    for (const doc of parseAllDocuments(part) as Array<{ errors: unknown[]; toJS(o?: { maxAliasCount?: number }): unknown }>) {
-      if (doc.errors.length) continue;
-      let v: unknown;
-      try {
-        v = doc.toJS({ maxAliasCount: 100 });
-      } catch {
-        continue;
-      }
+    for (const v of yamlStreamValues(part)) {
       if (!isObj(v) || typeof v.apiVersion !== 'string' || typeof v.kind !== 'string' || !isObj(v.metadata) || typeof v.metadata.name !== 'string') continue;
       out.push({ object: v as unknown as KubeObject, ...(templateFile ? { templateFile } : {}) });
     }

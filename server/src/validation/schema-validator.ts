@@ -189,9 +189,9 @@ export class SchemaWalker {
       // kubectl apply (YAML 1.1) reads a plain yes/no/on/off as a boolean, while kustomize and
       // Flux (YAML 1.2) keep it a string that the API server rejects: a portability warning, not an error.
       if (kind === 'string' && accepted.includes('boolean') && (node as Scalar).type === Scalar.PLAIN) {
-        const truth = YAML11_BOOLEANS.get(String((node as Scalar).value));
+        const v = String((node as Scalar).value);
+        const truth = YAML11_BOOLEANS.get(v);
         if (truth !== undefined) {
-          const v = String((node as Scalar).value);
           this.report(node, keyRange, 'warning', 'yaml11-boolean',
             `${JSON.stringify(v)} is a boolean only in YAML 1.1 (kubectl apply); kustomize and Flux read it as the string ${JSON.stringify(v)}, which the API rejects. Write ${truth}.`, { path, replacement: String(truth) });
           return;

@@ -138,12 +138,10 @@ export class ValidationEngine {
         this.lastValidatedDocuments++;
       }
       next.set(key, raw);
-      for (const r of raw) {
-        findings.push({ range: file.lines.range(doc.offset + r.start, doc.offset + r.end), severity: r.severity, code: r.code, message: r.message, source: 'gitops-lens', ...(r.data === undefined ? {} : { data: r.data }) });
-      }
+      pushFindings(findings, file, doc, raw);
     }
     cache.documents = next;
-    return findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    return findings.sort(byPosition);
   }
 
   /**
@@ -167,13 +165,11 @@ export class ValidationEngine {
       onDocument: (doc, parsed) => {
         const raw = safeValidate(this.registry, doc, classifyDocument(path, doc, this.index, text));
         this.lastValidatedDocuments++;
-        for (const r of raw) {
-          documentFindings.push({ range: parsed.lines.range(doc.offset + r.start, doc.offset + r.end), severity: r.severity, code: r.code, message: r.message, source: 'gitops-lens', ...(r.data === undefined ? {} : { data: r.data }) });
-        }
+        pushFindings(documentFindings, parsed, doc, raw);
       },
     });
     const findings = file.findings.concat(documentFindings);
-    return findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+    return findings.sort(byPosition);
   }
 
   /** Hover: a field's description, type and allowed values. */
@@ -291,6 +287,18 @@ export class ValidationEngine {
     const list = versions.length ? versions : [...new Set(this.registry.allKinds().map((k) => joinApiVersion(k.group, k.version)))].sort();
     return list.map((v) => ({ label: v, kind: 'value' }));
   }
+}
+
+/** Adds a document's findings (offsets relative to the document) to `out` as findings of the file. */
+function pushFindings(out: Finding[], file: ParsedManifestFile, doc: ManifestDocument, raw: RawFinding[]): void {
+  for (const r of raw) {
+    out.push({ range: file.lines.range(doc.offset + r.start, doc.offset + r.end), severity: r.severity, code: r.code, message: r.message, source: 'gitops-lens', ...(r.data === undefined ? {} : { data: r.data }) });
+  }
+}
+
+/** Orders findings by their start position. */
+function byPosition(a: Finding, b: Finding): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
 }
 
 function safeValidate(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass): RawFinding[] {
