@@ -1,9 +1,10 @@
 /**
  * THE one HTTP layer that talks to Kubernetes API servers. Every request the
  * product makes to a cluster goes through {@link ReadOnlyTransport.request} or
- * {@link ReadOnlyTransport.stream}, and both call {@link assertReadOnly} before
- * a socket is opened, so GitOps Lens cannot change a cluster even by mistake:
- * only GET (get, list, watch) and PATCH with `dryRun=All` leave this module.
+ * {@link ReadOnlyTransport.stream}, and both run the guard of read-only-guard.ts on
+ * the full URL before a socket is opened, so GitOps Lens cannot change a cluster
+ * even by mistake: only GET (get, list, watch) and PATCH with `dryRun=All`, to the
+ * kubeconfig server's own origin, leave this module.
  */
 import * as https from 'node:https';
 import * as http from 'node:http';
@@ -21,19 +22,9 @@ import type {
 import { apiVersionOf, parseApiVersion } from './cluster-types.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { retryDelayMs } from './retry-backoff.js';
+import { assertReadOnly, assertReadOnlyUrl, pathSegmentNameProblem } from './read-only-guard.js';
 
-/** Thrown (synchronously inside the returned promise chain, before any I/O) for any request that could change a cluster. */
-export class ReadOnlyViolationError extends Error {
-  readonly status = 0;
-  readonly reason = 'ReadOnlyViolation';
-  constructor(method: string, path: string) {
-    super(
-      `GitOps Lens never changes a cluster: refused to send ${method} ${path.split('?')[0]}. ` +
-        'Only GET/LIST/WATCH and PATCH with dryRun=All are allowed.',
-    );
-    this.name = 'ReadOnlyViolationError';
-  }
-}
+export { assertReadOnly, assertReadOnlyUrl, ReadOnlyViolationError } from './read-only-guard.js';
 
 /** An API or transport error, safe to show: it carries no token and no Secret value. */
 export class ClusterRequestError extends Error implements ClusterError {
@@ -50,27 +41,6 @@ export class ClusterRequestError extends Error implements ClusterError {
 /** True when a value is a {@link ClusterError}-shaped error (transport or guard). */
 export function isClusterError(e: unknown): e is ClusterError & Error {
   return !!e && typeof e === 'object' && typeof (e as ClusterError).status === 'number' && typeof (e as ClusterError).reason === 'string';
-}
-
-/** Subresources that open interactive or proxied channels; GET on them can still act on workloads, so they are refused too. */
-const FORBIDDEN_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
-
-/**
- * The read-only guard. Allowed: GET on anything but exec/attach/portforward/proxy,
- * and PATCH whose query has `dryRun=All` (every dryRun parameter must be All).
- * Everything else throws {@link ReadOnlyViolationError}.
- */
-export function assertReadOnly(method: string, path: string): void {
-  const m = method.toUpperCase();
-  const url = new URL(path, 'https://guard.invalid');
-  const segments = url.pathname.split('/').filter(Boolean);
-  if (segments.some((s) => FORBIDDEN_SUBRESOURCES.has(s))) throw new ReadOnlyViolationError(m, path);
-  if (m === 'GET') return;
-  if (m === 'PATCH') {
-    const dryRun = url.searchParams.getAll('dryRun');
-    if (dryRun.length > 0 && dryRun.every((v) => v === 'All')) return;
-  }
-  throw new ReadOnlyViolationError(m, path);
 }
 
 /** How to reach and authenticate to one API server; produced by kubeconfig.ts. */
@@ -300,7 +270,7 @@ export class ReadOnlyTransport {
 
   /** Sends one guarded request with retries on 429 and one credential refresh on 401. */
   async request(method: string, path: string, init: RequestInit = {}): Promise<RawResponse> {
-    assertReadOnly(method, path);
+    this.url(method, path);
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
       const release = await this.semaphore.acquire(init.signal);
@@ -338,9 +308,13 @@ export class ReadOnlyTransport {
     return h;
   }
 
-  private url(path: string): URL {
+  /** The URL a request goes to, checked by the guard (origin, server prefix, every decoded segment). */
+  private url(method: string, path: string): URL {
+    assertReadOnly(method, path);
     const prefix = this.base.pathname.replace(/\/$/, '');
-    return new URL(prefix + path, this.base.origin);
+    const url = new URL(prefix + path, this.base.origin);
+    assertReadOnlyUrl(method, url, this.base);
+    return url;
   }
 
   /**
@@ -492,10 +466,9 @@ export class ReadOnlyTransport {
     // The guard runs again here, at the last point before a socket, so no future caller can bypass it;
     // the method sent is exactly the one checked.
     const method = rawMethod.toUpperCase();
-    assertReadOnly(method, path);
+    const url = this.url(method, path);
     if (init.signal?.aborted) throw abortError();
     const headers = await this.headers(init, refresh);
-    const url = this.url(path);
     const lib = url.protocol === 'http:' ? http : https;
     const timeoutMs = init.timeoutMs ?? this.opts.timeoutMs;
     if (!this.h2Unavailable && !init.bulk) {
@@ -534,16 +507,15 @@ export class ReadOnlyTransport {
    * an idle timeout: a silent server is treated as a disconnect.
    */
   async stream(path: string, onLine: (line: string) => void, signal?: AbortSignal, idleTimeoutMs = 90_000): Promise<void> {
-    assertReadOnly('GET', path);
+    const url = this.url('GET', path);
     if (signal?.aborted) return;
     const headers = await this.headers({}, false);
     // A watch cancelled while its credentials were fetched (a live cache disposed at that
     // moment) must not be opened: nobody would ever close it.
     if (signal?.aborted) return;
-    const url = this.url(path);
     const lib = url.protocol === 'http:' ? http : https;
     return new Promise<void>((resolve, reject) => {
-      assertReadOnly('GET', path);
+      assertReadOnlyUrl('GET', url, this.base);
       this.opts.onRequestSent?.('GET', path);
       let idle: NodeJS.Timeout | undefined;
       let settled = false;
@@ -689,6 +661,12 @@ export class ClusterClient {
   }
 
   private async pathFor(gvk: GroupVersionKind, namespace: string | undefined, name?: string, opts: CallOptions = {}): Promise<string> {
+    // A name is one path segment; anything else would be decoded by the API server into more
+    // of the path (`echo/proxy/...`), so it is refused here, before any request.
+    for (const [what, value] of [['metadata.namespace', namespace], ['metadata.name', name]] as const) {
+      const problem = value === undefined || value === '' ? undefined : pathSegmentNameProblem(value);
+      if (problem) throw new ClusterRequestError(0, 'Invalid', `Invalid ${what} ${JSON.stringify(value)} of ${gvk.kind}: a name ${problem}. Nothing was sent to the cluster for this object.`);
+    }
     const info = await this.resourceFor(gvk, opts);
     if (!info) throw new ClusterRequestError(404, 'NotServed', `The cluster does not serve ${apiVersionOf(gvk)} ${gvk.kind}. Is its CRD installed?`);
     const root = gvk.group ? `/apis/${gvk.group}/${gvk.version}` : `/api/${gvk.version}`;
