@@ -9,6 +9,8 @@ import type { Severity } from '../findings.js';
 import type { FlatSchema, SchemaRegistry } from '../schemas/schema-registry.js';
 import type { SchemaNode } from '../schemas/schema-types.js';
 import { didYouMean, formatPath, isBase64, isDateTime, isQuantity, quoteList } from './text-helpers.js';
+import { re2Matches } from './re2-pattern.js';
+import type { ValidationDeadline } from './validation-deadline.js';
 
 /** A finding with offsets relative to the start of its document's text. */
 export interface RawFinding {
@@ -31,6 +33,8 @@ export interface WalkOptions {
   /** Paths whose values must never be shown (Secret data). */
   isSensitive(path: (string | number)[]): boolean;
   out: RawFinding[];
+  /** The document's time budget; the walk throws ValidationDeadlineExceeded when it is spent. */
+  deadline?: ValidationDeadline;
 }
 
 const MAX_DEPTH = 100;
@@ -146,6 +150,7 @@ export class SchemaWalker {
    */
   walk(node: Node | null | undefined, schema: FlatSchema, path: (string | number)[], keyRange: [number, number], depth = 0): void {
     if (this.stopped) return;
+    this.o.deadline?.check();
     if (++this.nodes > MAX_NODES) {
       this.stopped = true;
       this.report(undefined, keyRange, 'warning', 'too-complex', `Document is too large to validate completely (over ${MAX_NODES} nodes); validation stopped here.`);
@@ -239,13 +244,10 @@ export class SchemaWalker {
         this.report(node, keyRange, 'error', 'too-short', `Value at ${at()} is ${text.length} characters long; at least ${s.minLength} are required.`, { path });
       }
       if (s.pattern) {
-        let re: RegExp | undefined;
-        try {
-          re = new RegExp(s.pattern);
-        } catch {
-          re = undefined;
-        }
-        if (re && !re.test(text)) {
+        // RE2 semantics in linear time, as kube-apiserver (a backtracking RegExp hangs on `^(a+)+$`);
+        // a pattern RE2 rejects is skipped (the API server would not accept the CRD either).
+        this.o.deadline?.check(true);
+        if (re2Matches(s.pattern, text) === false) {
           this.report(node, keyRange, 'error', 'pattern-mismatch', `Value ${sensitive ? '' : JSON.stringify(text) + ' '}at ${at()} does not match the required pattern ${s.pattern}.`, { path });
         }
       }

@@ -11,6 +11,7 @@ import type { DocumentClass } from '../manifests/classify-document.js';
 import type { FlatSchema, SchemaRegistry } from '../schemas/schema-registry.js';
 import { splitApiVersion } from '../schemas/schema-types.js';
 import { SchemaWalker, type RawFinding } from './schema-validator.js';
+import { deadlineFinding, ValidationDeadline, ValidationDeadlineExceeded } from './validation-deadline.js';
 import { checkLabelValue, checkName, checkQualifiedKey, didYouMean, nameRuleOf, quoteList } from './text-helpers.js';
 
 /**
@@ -39,9 +40,24 @@ export function rootSchemaFor(registry: SchemaRegistry, cls: DocumentClass, doc:
   return undefined;
 }
 
-/** Validates one document. */
-export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass): RawFinding[] {
+/**
+ * Validates one document within a time budget (`deadlineMs`, default
+ * DEFAULT_DOCUMENT_DEADLINE_MS): when it is spent, the findings so far plus one
+ * `validation-timeout` finding are returned, never a hang.
+ */
+export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass, deadlineMs?: number): RawFinding[] {
   const out: RawFinding[] = [];
+  const deadline = new ValidationDeadline(deadlineMs);
+  try {
+    validateWithin(registry, doc, cls, out, deadline);
+  } catch (e) {
+    if (!(e instanceof ValidationDeadlineExceeded)) throw e;
+    out.push(deadlineFinding(e.budgetMs));
+  }
+  return out;
+}
+
+function validateWithin(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass, out: RawFinding[], deadline: ValidationDeadline): RawFinding[] {
   const contents = doc.document.contents as Node | null;
   // A document that could not be converted (alias bomb, too deep) already has its finding.
   if (cls === 'helm' || cls === 'ignored' || !contents || doc.valueError) return out;
@@ -52,21 +68,21 @@ export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument
 
   if (cls === 'kustomization') {
     const schema = rootSchemaFor(registry, cls, doc);
-    if (schema) walk(registry, doc, schema, doc.kind ?? 'Kustomization', false, out, kindRange);
+    if (schema) walk(registry, doc, schema, doc.kind ?? 'Kustomization', false, out, kindRange, deadline);
     return out;
   }
   if (cls === 'kustomize-patch') {
     if (isSeq(contents)) checkJsonPatch(doc, out);
     else if (doc.apiVersion && doc.kind) {
       const schema = registry.lookupKind(doc.apiVersion, doc.kind)?.schema;
-      if (schema) walk(registry, doc, schema, doc.kind, true, out, kindRange);
+      if (schema) walk(registry, doc, schema, doc.kind, true, out, kindRange, deadline);
     }
     return out;
   }
   const apiVersion = doc.apiVersion!;
   const kind = doc.kind!;
   if (apiVersion === 'v1' && kind === 'List') {
-    validateListItems(registry, doc, contents, out);
+    validateListItems(registry, doc, contents, out, deadline);
     return out;
   }
   const resolved = registry.lookupKind(apiVersion, kind);
@@ -74,13 +90,13 @@ export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument
     reportUnknownKind(registry, apiVersion, kind, apiVersionRange, kindRange, out);
     return out;
   }
-  walk(registry, doc, resolved.schema, kind, false, out, kindRange);
+  walk(registry, doc, resolved.schema, kind, false, out, kindRange, deadline);
   checkMetadata(doc, contents, splitApiVersion(apiVersion).group, kind, out, kindRange);
   return out;
 }
 
 /** A `v1 List` (as `kubectl get -o yaml` writes): each item is validated as an object of its own kind. */
-function validateListItems(registry: SchemaRegistry, doc: ManifestDocument, contents: Node, out: RawFinding[]): void {
+function validateListItems(registry: SchemaRegistry, doc: ManifestDocument, contents: Node, out: RawFinding[], deadline: ValidationDeadline): void {
   const items = findPair(contents, 'items')?.value;
   if (!items || !('items' in (items as object)) || !Array.isArray((items as any).items)) return;
   for (const item of (items as any).items as Node[]) {
@@ -94,13 +110,13 @@ function validateListItems(registry: SchemaRegistry, doc: ManifestDocument, cont
       reportUnknownKind(registry, av.value, k.value, rangeOf(av as Node), kr, out);
       continue;
     }
-    const walker = new SchemaWalker({ registry, document: doc.document, kindLabel: k.value, partial: false, out, isSensitive: () => k.value === 'Secret' });
+    const walker = new SchemaWalker({ registry, document: doc.document, kindLabel: k.value, partial: false, out, deadline, isSensitive: () => k.value === 'Secret' });
     walker.walk(item, resolved.schema, [], kr);
     checkMetadata(doc, item, splitApiVersion(av.value).group, k.value, out, kr);
   }
 }
 
-function walk(registry: SchemaRegistry, doc: ManifestDocument, schema: FlatSchema, kindLabel: string, partial: boolean, out: RawFinding[], rootRange: [number, number]): void {
+function walk(registry: SchemaRegistry, doc: ManifestDocument, schema: FlatSchema, kindLabel: string, partial: boolean, out: RawFinding[], rootRange: [number, number], deadline: ValidationDeadline): void {
   const isSecret = kindLabel === 'Secret' && (doc.apiVersion === 'v1' || doc.apiVersion === undefined);
   const walker = new SchemaWalker({
     registry,
@@ -108,6 +124,7 @@ function walk(registry: SchemaRegistry, doc: ManifestDocument, schema: FlatSchem
     kindLabel,
     partial,
     out,
+    deadline,
     isSensitive: (path) => isSecret && (path[0] === 'data' || path[0] === 'stringData' || (path[1] === 'annotations' && path[2] === 'kubectl.kubernetes.io/last-applied-configuration')),
   });
   walker.walk(doc.document.contents as Node, schema, [], rootRange);

@@ -29,6 +29,8 @@ export interface EngineOptions {
   index?: WorkspaceIndex;
   /** Parse limits (file size, aliases, document count). */
   limits?: Omit<ParseOptions, 'cache'>;
+  /** Time budget for validating one document (ms); past it the document gets one `validation-timeout` finding. */
+  documentDeadlineMs?: number;
 }
 
 interface FileCache {
@@ -46,6 +48,7 @@ export class ValidationEngine {
   readonly registry: SchemaRegistry;
   readonly index: WorkspaceIndex;
   private readonly limits: Omit<ParseOptions, 'cache'>;
+  private readonly documentDeadlineMs: number | undefined;
   private readonly files = new Map<string, FileCache>();
   private readonly crdFiles = new Set<string>();
   /** How many documents the last `validate` call actually validated (the rest came from the cache); for tests and benchmarks. */
@@ -55,6 +58,7 @@ export class ValidationEngine {
     this.registry = opts.registry;
     this.index = opts.index ?? new WorkspaceIndex();
     this.limits = opts.limits ?? {};
+    this.documentDeadlineMs = opts.documentDeadlineMs;
   }
 
   /** Tells the engine about any workspace file (`text` undefined: deleted), keeping classification and CRD schemas current. */
@@ -134,7 +138,7 @@ export class ValidationEngine {
       const key = `${generation}|${cls}|${doc.text}`;
       let raw = cache.documents.get(key) ?? next.get(key);
       if (!raw) {
-        raw = safeValidate(this.registry, doc, cls);
+        raw = safeValidate(this.registry, doc, cls, this.documentDeadlineMs);
         this.lastValidatedDocuments++;
       }
       next.set(key, raw);
@@ -163,7 +167,7 @@ export class ValidationEngine {
     const file = parseManifests(text, {
       ...this.limits,
       onDocument: (doc, parsed) => {
-        const raw = safeValidate(this.registry, doc, classifyDocument(path, doc, this.index, text));
+        const raw = safeValidate(this.registry, doc, classifyDocument(path, doc, this.index, text), this.documentDeadlineMs);
         this.lastValidatedDocuments++;
         pushFindings(documentFindings, parsed, doc, raw);
       },
@@ -301,9 +305,9 @@ function byPosition(a: Finding, b: Finding): number {
   return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
 }
 
-function safeValidate(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass): RawFinding[] {
+function safeValidate(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass, deadlineMs: number | undefined): RawFinding[] {
   try {
-    return validateDocument(registry, doc, cls);
+    return validateDocument(registry, doc, cls, deadlineMs);
   } catch (err) {
     // A bug must not cost the user their other diagnostics; report it where it happened.
     return [{ start: 0, end: 1, severity: 'warning', code: 'internal-error', message: `GitOps Lens could not validate this document (${err instanceof Error ? err.message : String(err)}). Please report this.` }];
@@ -378,6 +382,6 @@ function findMarker(node: unknown, mark: string, path: (string | number)[]): { p
 }
 
 /** An engine over the bundled schemas (found next to the bundle or at the repository root). */
-export function createDefaultEngine(opts: { schemasDir?: string; limits?: EngineOptions['limits'] } = {}): ValidationEngine {
-  return new ValidationEngine({ registry: SchemaRegistry.fromDirectory(opts.schemasDir), limits: opts.limits });
+export function createDefaultEngine(opts: { schemasDir?: string; limits?: EngineOptions['limits']; documentDeadlineMs?: number } = {}): ValidationEngine {
+  return new ValidationEngine({ registry: SchemaRegistry.fromDirectory(opts.schemasDir), limits: opts.limits, documentDeadlineMs: opts.documentDeadlineMs });
 }
