@@ -140,3 +140,29 @@ export async function startRecordingListener(): Promise<{ url: string; port: num
       }),
   };
 }
+
+/**
+ * Answers with a JSON list that never ends (1 MiB chunks) until `maxBytes` were written or the
+ * client hung up; resolves the returned counter's `done` when the answer is over. What a hostile
+ * or broken API server does to make a client hold more than V8 can (a string over ~512 MiB).
+ */
+export function endlessList(res: import('node:http').ServerResponse, maxBytes: number): { written: () => number; done: Promise<void> } {
+  const item = '{"metadata":{"name":"x","namespace":"default"},"data":{"k":"' + 'v'.repeat(200) + '"}},';
+  const chunk = Buffer.from(item.repeat(Math.ceil((1024 * 1024) / item.length)));
+  let written = 0;
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.write('{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[');
+  const done = new Promise<void>((resolve) => {
+    const pump = () => {
+      while (written < maxBytes && !res.destroyed) {
+        written += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      if (!res.destroyed) res.end('{}]}');
+      resolve();
+    };
+    res.once('close', () => resolve());
+    pump();
+  });
+  return { written: () => written, done };
+}

@@ -8,6 +8,7 @@ import { EXIT, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { validateCommand } from './validate-command.js';
 import { previewCommand } from './preview-command.js';
 import { driftCommand } from './drift-command.js';
+import { redact } from '../secrets/mask-secrets.js';
 
 export type { CliCommand, CliIo } from './cli-types.js';
 
@@ -66,13 +67,32 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       io.stderr(`gitops-lens ${command.name}: ${err.message}\nRun "gitops-lens ${command.name} --help" for usage.\n`);
       return EXIT.usage;
     }
-    io.stderr(`gitops-lens ${command.name}: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    io.stderr(`gitops-lens ${command.name}: internal error: ${redact(err instanceof Error ? err.stack ?? err.message : String(err))}\n`);
     return EXIT.usage;
   }
 }
 
+/**
+ * Exit code 1 means "problems found" (drift, changes, invalid manifests), so an error that
+ * escapes every handler (an exception in a socket event handler, a rejected promise nobody
+ * awaited) must never end the process with Node's default exit code 1: it is reported as an
+ * internal error, with the secrets redacted, and the exit code is 2.
+ */
+export function exitTwoOnEscapedErrors(io: Pick<CliIo, 'stderr'> = processIo()): void {
+  const fail = (what: string) => (err: unknown) => {
+    try {
+      io.stderr(`gitops-lens: internal error (${what}): ${redact(err instanceof Error ? err.stack ?? err.message : String(err))}\n`);
+    } finally {
+      process.exit(EXIT.usage);
+    }
+  };
+  process.on('uncaughtException', fail('uncaught exception'));
+  process.on('unhandledRejection', fail('unhandled rejection'));
+}
+
 // A worker thread started from the bundle loads this file too; only the main thread runs the CLI.
 if (require.main === module && isMainThread) {
+  exitTwoOnEscapedErrors();
   runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -12,7 +12,6 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type {
-  ClusterError,
   GroupVersionKind,
   KubeList,
   KubeObject,
@@ -20,28 +19,14 @@ import type {
   WatchEvent,
 } from './cluster-types.js';
 import { apiVersionOf, parseApiVersion } from './cluster-types.js';
-import { redact } from '../secrets/mask-secrets.js';
 import { retryDelayMs } from './retry-backoff.js';
 import { assertReadOnly, assertReadOnlyUrl, pathSegmentNameProblem } from './read-only-guard.js';
 
+import { ClusterRequestError, isClusterError } from './cluster-error.js';
+import { BoundedBody, declaredTooLarge, DEFAULT_LIST_PAGE_SIZE, DEFAULT_MAX_LIST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, responseTooLarge } from './response-limits.js';
+
 export { assertReadOnly, assertReadOnlyUrl, ReadOnlyViolationError } from './read-only-guard.js';
-
-/** An API or transport error, safe to show: it carries no token and no Secret value. */
-export class ClusterRequestError extends Error implements ClusterError {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(redact(message));
-    this.name = 'ClusterRequestError';
-  }
-}
-
-/** True when a value is a {@link ClusterError}-shaped error (transport or guard). */
-export function isClusterError(e: unknown): e is ClusterError & Error {
-  return !!e && typeof e === 'object' && typeof (e as ClusterError).status === 'number' && typeof (e as ClusterError).reason === 'string';
-}
+export { ClusterRequestError, isClusterError } from './cluster-error.js';
 
 /** How to reach and authenticate to one API server; produced by kubeconfig.ts. */
 export interface TransportOptions {
@@ -74,6 +59,13 @@ export interface TransportOptions {
    * Default true.
    */
   http2?: boolean;
+  /**
+   * Largest answer (or watch event) read, in bytes; a bigger one fails with `ResponseTooLarge`
+   * and the request is stopped. Default 128 MiB (response-limits.ts).
+   */
+  maxResponseBytes?: number;
+  /** Largest LIST read, all pages together, in bytes. Default 512 MiB. */
+  maxListBytes?: number;
   /** Test hook: counts requests actually sent (after the guard). */
   onRequestSent?: (method: string, path: string) => void;
 }
@@ -193,6 +185,38 @@ function statusError(res: RawResponse): ClusterRequestError {
   return new ClusterRequestError(res.status, reason, message);
 }
 
+/** A body's text, or a marker when it cannot be decoded (an error answer must still settle). */
+function safeText(body: BoundedBody): string {
+  try {
+    return body.text();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Resolves a finished answer, or rejects when it cannot be turned into a string (it never
+ * throws inside the event handler, where the exception would be uncaught).
+ */
+function settleBody(
+  body: BoundedBody,
+  status: number,
+  headers: http.IncomingHttpHeaders,
+  resolve: (r: RawResponse) => void,
+  reject: (e: Error) => void,
+  server: string,
+  path: string,
+): void {
+  let text: string;
+  try {
+    text = body.text();
+  } catch (e) {
+    reject(new ClusterRequestError(status, 'InvalidResponse', `The answer of ${server} for ${path.split('?')[0]} (${body.size} bytes) could not be read: ${(e as Error).message}`));
+    return;
+  }
+  resolve({ status, headers, body: text });
+}
+
 /**
  * One TLS context (CA store, client certificate) for all sockets of a transport. Without it
  * Node builds a new context, parsing the CA and key again, for every socket it opens, which
@@ -260,12 +284,27 @@ export class ReadOnlyTransport {
 
   /** Sends one request (guarded) and returns the parsed JSON body; errors become {@link ClusterRequestError}. */
   async requestJson<T>(method: 'GET' | 'PATCH', path: string, init: RequestInit = {}): Promise<T> {
+    return (await this.requestJsonSized<T>(method, path, init)).value;
+  }
+
+  /** {@link requestJson} plus the body's size in characters (LIST pages add up to a bound). */
+  async requestJsonSized<T>(method: 'GET' | 'PATCH', path: string, init: RequestInit = {}): Promise<{ value: T; size: number }> {
     const res = await this.request(method, path, init);
     try {
-      return JSON.parse(res.body) as T;
+      return { value: JSON.parse(res.body) as T, size: res.body.length };
     } catch {
       throw new ClusterRequestError(res.status, 'InvalidResponse', `The API server sent a response that is not JSON for ${path.split('?')[0]}.`);
     }
+  }
+
+  /** The bound of one answer, in bytes. */
+  get maxResponseBytes(): number {
+    return this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  /** The bound of one LIST (all pages), in bytes. */
+  get maxListBytes(): number {
+    return this.opts.maxListBytes ?? DEFAULT_MAX_LIST_BYTES;
   }
 
   /** Sends one guarded request with retries on 429 and one credential refresh on 401. */
@@ -438,15 +477,23 @@ export class ReadOnlyTransport {
       }
       let status = 0;
       let responseHeaders: http.IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
+      const body = new BoundedBody(this.maxResponseBytes);
+      const tooLarge = () => {
+        cleanup();
+        req.close(http2.constants.NGHTTP2_CANCEL);
+        reject(responseTooLarge(this.server, `${method} ${path}`, body.limit));
+      };
       req.on('response', (h) => {
         status = Number(h[':status'] ?? 0);
         responseHeaders = h as http.IncomingHttpHeaders;
+        if (declaredTooLarge(h['content-length'], body.limit)) tooLarge();
       });
-      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('data', (c: Buffer) => {
+        if (!body.push(c)) tooLarge();
+      });
       req.on('end', () => {
         cleanup();
-        resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks).toString('utf8') });
+        settleBody(body, status, responseHeaders, resolve, reject, this.server, path);
       });
       req.on('error', (e) => {
         cleanup();
@@ -478,11 +525,19 @@ export class ReadOnlyTransport {
     return new Promise<RawResponse>((resolve, reject) => {
       this.opts.onRequestSent?.(method, path);
       const req = lib.request(url, { method, headers, agent: this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        const body = new BoundedBody(this.maxResponseBytes);
+        const tooLarge = () => {
+          cleanup();
+          req.destroy();
+          reject(responseTooLarge(this.server, `${method} ${path}`, body.limit));
+        };
+        if (declaredTooLarge(res.headers['content-length'], body.limit)) return tooLarge();
+        res.on('data', (c: Buffer) => {
+          if (!body.push(c)) tooLarge();
+        });
         res.on('end', () => {
           cleanup();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+          settleBody(body, res.statusCode ?? 0, res.headers, resolve, reject, this.server, path);
         });
         res.on('error', (e) => {
           cleanup();
@@ -537,17 +592,25 @@ export class ReadOnlyTransport {
       const req = lib.request(url, { method: 'GET', headers, agent: this.agent }, (res) => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => finish(statusError({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })));
+          const body = new BoundedBody(64 * 1024);
+          res.on('data', (c: Buffer) => void body.push(c));
+          res.on('end', () => finish(statusError({ status, headers: res.headers, body: safeText(body) })));
           return;
         }
         bump();
         let buf = '';
+        const maxLine = this.maxResponseBytes;
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           bump();
           buf += chunk;
+          // One watch event is one line; a line that never ends is cut at the answer bound.
+          if (buf.length > maxLine && buf.indexOf('\n') < 0) {
+            buf = '';
+            req.destroy();
+            finish(responseTooLarge(this.server, `WATCH ${path}`, maxLine));
+            return;
+          }
           let nl: number;
           while ((nl = buf.indexOf('\n')) >= 0) {
             const line = buf.slice(0, nl).trim();
@@ -600,8 +663,15 @@ export interface CallOptions {
  */
 export class ClusterClient {
   private readonly groupVersions = new Map<string, Promise<ResourceInfo[]>>();
+  private readonly listPageSize: number;
 
-  constructor(readonly transport: ReadOnlyTransport) {}
+  constructor(
+    readonly transport: ReadOnlyTransport,
+    /** `listPageSize`: items per LIST page (`limit`), default 500 as in client-go. */
+    opts: { listPageSize?: number } = {},
+  ) {
+    this.listPageSize = opts.listPageSize ?? DEFAULT_LIST_PAGE_SIZE;
+  }
 
   /** Convenience constructor from transport options. */
   static create(opts: TransportOptions): ClusterClient {
@@ -690,13 +760,47 @@ export class ClusterClient {
     return this.get(gvk, namespace, name, opts);
   }
 
-  /** LIST a kind in a namespace (or cluster-wide when namespace is undefined). Items get apiVersion and kind filled in. */
+  /**
+   * LIST a kind in a namespace (or cluster-wide when namespace is undefined). Items get
+   * apiVersion and kind filled in. Read in pages of `limit` items with `continue`, as
+   * client-go's pager does, so no single answer has to hold the whole kind; when a continue
+   * token has expired (410), the list starts over once without paging (client-go's
+   * FullListIfExpired). All pages together are bounded by the transport's maxListBytes.
+   */
   async list(gvk: GroupVersionKind, namespace?: string, opts: CallOptions = {}): Promise<KubeList> {
     const path = await this.pathFor(gvk, namespace, undefined, opts);
-    const res = await this.transport.requestJson<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>('GET', path, { ...opts, bulk: true });
     const apiVersion = apiVersionOf(gvk);
-    const items = (res.items ?? []).map((o) => ({ ...o, apiVersion, kind: gvk.kind }));
-    return { items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+    const items: KubeObject[] = [];
+    let pageSize = this.listPageSize;
+    let cont = '';
+    let resourceVersion = '';
+    let bytes = 0;
+    for (;;) {
+      const q = new URLSearchParams();
+      if (pageSize > 0) q.set('limit', String(pageSize));
+      if (cont) q.set('continue', cont);
+      let page: { value: { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } }; size: number };
+      try {
+        page = await this.transport.requestJsonSized('GET', q.size ? `${path}?${q}` : path, { ...opts, bulk: true });
+      } catch (e) {
+        if (cont && pageSize > 0 && isClusterError(e) && e.status === 410) {
+          // The snapshot the pages came from is gone: read it all again, in one answer.
+          pageSize = 0;
+          cont = '';
+          items.length = 0;
+          bytes = 0;
+          continue;
+        }
+        throw e;
+      }
+      bytes += page.size;
+      if (bytes > this.transport.maxListBytes) throw responseTooLarge(this.transport.server, `LIST ${path}`, this.transport.maxListBytes);
+      for (const o of page.value.items ?? []) items.push({ ...o, apiVersion, kind: gvk.kind });
+      resourceVersion = page.value.metadata?.resourceVersion ?? resourceVersion;
+      cont = pageSize > 0 ? page.value.metadata?.continue ?? '' : '';
+      if (!cont) break;
+    }
+    return { items, resourceVersion };
   }
 
   /**
