@@ -57,6 +57,7 @@ describe('credential commands: trust and approval over LSP', { skip: cluster ? f
         `      command: ${plugin}`,
         `      args: ["--cluster", "; touch ${marker}-shell"]`,
         '      interactiveMode: Never',
+        '      env: [{name: LD_PRELOAD, value: /nonexistent/preload.so}, {name: VAULT_TOKEN, value: exec-env-vault-token-9d1e}]',
         'contexts:',
         '- name: exec',
         '  context: {cluster: c, user: exec-user}',
@@ -109,6 +110,11 @@ describe('credential commands: trust and approval over LSP', { skip: cluster ? f
       assert.deepEqual(asked[0]!.args, ['--cluster', `; touch ${marker}-shell`]);
       assert.equal(asked[0]!.kind, 'exec');
       assert.equal(asked[0]!.context, 'exec');
+      // Issue 18, finding 7: the user and the env are in the question (secret-looking values masked), the env in the key.
+      assert.equal(asked[0]!.user, 'exec-user');
+      assert.deepEqual(asked[0]!.env, [{ name: 'LD_PRELOAD', value: '/nonexistent/preload.so' }, { name: 'VAULT_TOKEN', value: '***' }]);
+      assert.match(asked[0]!.envDigest ?? '', /^sha256:/);
+      assert.ok(!JSON.stringify(asked).includes('exec-env-vault-token-9d1e'));
       const status = await client.waitFor(() => client.statuses.find((s) => JSON.stringify(s).includes('needs-approval')), 'needs-approval status', 20_000);
       assert.ok(status);
       assert.equal(existsSync(marker), false, 'the plugin did not run');

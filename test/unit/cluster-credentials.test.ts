@@ -26,7 +26,10 @@ test('an exec plugin runs only after approval, and with the exact request', asyn
   const exec = { command: node, args: [path.join(execDir, 'good-plugin.mjs')], env: [{ name: 'DRIFT_EXEC_RECORD', value: record }] };
   await assert.rejects(runExecPlugin(exec, ctx), (e: any) => e.reason === 'NotApproved' && /was not approved/.test(e.message));
   assert.equal(fs.existsSync(record), false, 'nothing ran before approval');
-  assert.deepEqual(asked, [{ kubeconfigPath: '/k/config', context: 'prod', command: node, args: exec.args, kind: 'exec' }]);
+  // The plugin's env is part of what the user approves (issue 18, finding 7).
+  assert.deepEqual(asked.map(({ envDigest, ...r }) => (assert.match(envDigest ?? '', /^sha256:/), r)), [
+    { kubeconfigPath: '/k/config', context: 'prod', command: node, args: exec.args, kind: 'exec', env: exec.env },
+  ]);
   assert.equal(typeof approvalKey(asked[0]), 'string');
   const cred = await runExecPlugin(exec, { ...ctx, approve: async () => true });
   assert.equal(cred.token, 'exec-token-0123456789');

@@ -9,7 +9,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { redact } from '../secrets/mask-secrets.js';
+import { isSecretLikeName, MASK, redact } from '../secrets/mask-secrets.js';
+import { envDigest } from './approval-key.js';
 
 /** What the user is asked to approve. The client remembers approvals in globalState keyed by {@link approvalKey}. */
 export interface ExecApprovalRequest {
@@ -24,15 +25,21 @@ export interface ExecApprovalRequest {
    * (then `command` is the server URL and `args` the files; see credential-files.ts).
    */
   kind: 'exec' | 'auth-provider' | 'credential-files';
+  /** The kubeconfig user whose credentials these are, for the prompt. */
+  user?: string;
+  /**
+   * The environment an `exec` plugin gets on top of ours, for the prompt: names and values,
+   * values of secret-looking names (`*TOKEN*`, `*SECRET*`, `*PASSWORD*`, `*KEY*`, …) masked.
+   */
+  env?: Array<{ name: string; value: string }>;
+  /** Digest of the exact environment (approval-key.ts); part of the approval key. */
+  envDigest?: string;
 }
 
 /** Asks the user (or the CLI's --allow-exec flag) whether a command may run. */
 export type ApproveExec = (request: ExecApprovalRequest) => Promise<boolean>;
 
-/** A stable key for remembering an approval: kubeconfig path + context + command line. */
-export function approvalKey(r: ExecApprovalRequest): string {
-  return JSON.stringify([r.kubeconfigPath, r.context, r.kind, r.command, r.args]);
-}
+export { approvalKey } from './approval-key.js';
 
 /** An `exec` stanza of a kubeconfig user. */
 export interface ExecConfig {
@@ -175,6 +182,8 @@ export interface CredentialContext {
   timeoutMs?: number;
   /** Cluster info for `provideClusterInfo`. */
   server?: string;
+  /** The kubeconfig user's name, shown in the approval prompt. */
+  user?: string;
 }
 
 async function gate(ctx: CredentialContext, request: ExecApprovalRequest): Promise<void> {
@@ -197,9 +206,20 @@ async function gate(ctx: CredentialContext, request: ExecApprovalRequest): Promi
 export async function runExecPlugin(exec: ExecConfig, ctx: CredentialContext, signal?: AbortSignal): Promise<ExecCredentialResult> {
   if (!exec?.command) throw new ExecCredentialError('Failed', `The exec section of context "${ctx.context}" has no command.`);
   const args = Array.isArray(exec.args) ? exec.args.map(String) : [];
-  await gate(ctx, { kubeconfigPath: ctx.kubeconfigPath, context: ctx.context, command: exec.command, args, kind: 'exec' });
+  const envList = (exec.env ?? []).filter((e) => e?.name).map((e) => ({ name: String(e.name), value: String(e.value ?? '') }));
+  await gate(ctx, {
+    kubeconfigPath: ctx.kubeconfigPath,
+    context: ctx.context,
+    command: exec.command,
+    args,
+    kind: 'exec',
+    ...(ctx.user ? { user: ctx.user } : {}),
+    ...(envList.length
+      ? { env: envList.map((e) => ({ name: e.name, value: isSecretLikeName(e.name) ? MASK : e.value })), envDigest: envDigest(envList) }
+      : {}),
+  });
   const env: Record<string, string> = {};
-  for (const e of exec.env ?? []) if (e?.name) env[e.name] = String(e.value ?? '');
+  for (const e of envList) env[e.name] = e.value;
   const apiVersion = exec.apiVersion ?? 'client.authentication.k8s.io/v1';
   const execInfo = JSON.stringify({
     apiVersion,
@@ -222,7 +242,7 @@ export async function runAuthProviderCommand(config: Record<string, string>, ctx
   const command = config['cmd-path'];
   if (!command) throw new ExecCredentialError('Failed', `The auth-provider of context "${ctx.context}" has no cmd-path and no usable token.`);
   const args = (config['cmd-args'] ?? '').split(/\s+/).filter(Boolean);
-  await gate(ctx, { kubeconfigPath: ctx.kubeconfigPath, context: ctx.context, command, args, kind: 'auth-provider' });
+  await gate(ctx, { kubeconfigPath: ctx.kubeconfigPath, context: ctx.context, command, args, kind: 'auth-provider', ...(ctx.user ? { user: ctx.user } : {}) });
   const out = await runCredentialCommand(command, args, { timeoutMs: ctx.timeoutMs, signal });
   let parsed: unknown;
   try {

@@ -220,7 +220,7 @@ export async function transportOptionsFor(rc: ResolvedContext, creds: Credential
   }
   const provider = rc.authProvider?.config;
   if (rc.exec || (provider && provider['cmd-path'])) {
-    const ctx = { kubeconfigPath: rc.kubeconfigPath, context: rc.context, trusted: creds.trusted, approve: creds.approve, timeoutMs: creds.execTimeoutMs, server: rc.server };
+    const ctx = { kubeconfigPath: rc.kubeconfigPath, context: rc.context, trusted: creds.trusted, approve: creds.approve, timeoutMs: creds.execTimeoutMs, server: rc.server, user: rc.userName || undefined };
     let cached: ExecCredentialResult | undefined;
     const obtain = async (): Promise<ExecCredentialResult> =>
       rc.exec ? runExecPlugin(rc.exec, ctx) : runAuthProviderCommand(provider as Record<string, string>, ctx);

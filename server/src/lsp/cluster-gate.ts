@@ -101,7 +101,7 @@ export class ClusterGate {
    * command. Always false while untrusted or when the client cannot ask.
    * Matches the cluster layer's ApproveExec type.
    */
-  approveExec = async (request: ExecApprovalRequest & { user?: string }): Promise<boolean> => {
+  approveExec = async (request: ExecApprovalRequest): Promise<boolean> => {
     if (!this.trusted) return false;
     try {
       const result = await this.connection.sendRequest(ApproveCredentialsRequest, request);

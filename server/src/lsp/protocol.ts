@@ -84,20 +84,17 @@ export const ConnectionStatusNotification = new NotificationType<ConnectionStatu
 /**
  * Parameters of {@link ApproveCredentialsRequest}: exactly the cluster
  * layer's ExecApprovalRequest (program and arguments as they will be started,
- * without a shell), plus the kubeconfig user's name for the dialog.
+ * without a shell; the kubeconfig user's name; an exec plugin's env with
+ * secret-looking values masked, and a digest of the exact env).
  */
-export interface ApproveCredentialsParams extends ExecApprovalRequest {
-  user?: string;
-}
+export type ApproveCredentialsParams = ExecApprovalRequest;
 
 /**
- * The key under which the client remembers an approval: the same formula as
- * the cluster layer's `approvalKey`, so an approval covers exactly one
- * kubeconfig file, context and command line.
+ * The key under which the client remembers an approval: the cluster layer's
+ * `approvalKey` itself, so an approval covers exactly one kubeconfig file,
+ * context, command line and environment.
  */
-export function credentialApprovalKey(r: ExecApprovalRequest): string {
-  return JSON.stringify([r.kubeconfigPath, r.context, r.kind, r.command, r.args]);
-}
+export { approvalKey as credentialApprovalKey } from '../cluster/approval-key.js';
 
 /** Result of {@link ApproveCredentialsRequest}. */
 export interface ApproveCredentialsResult {

@@ -133,6 +133,14 @@ export function registerSecretObject(obj: unknown): void {
   if (data) for (const v of Object.values(data)) if (typeof v === 'string') registerSecretValue(v);
 }
 
+/** Names of variables and fields that usually hold a secret (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, DB_PASSWORD, API_KEY, …). */
+const SECRET_LIKE_NAME = /token|secret|passw|pwd|key|credential|auth|session|cookie|private|cert|signature|pat$/i;
+
+/** True for a name (environment variable, field) whose value should be shown masked. */
+export function isSecretLikeName(name: string): boolean {
+  return SECRET_LIKE_NAME.test(name);
+}
+
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const TOKEN_FIELDS = /("?(?:token|access[_-]?token|id[_-]?token|refresh[_-]?token|client[_-]?secret|password)"?\s*[:=]\s*"?)([^"\s,}]+)/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\b/g;
