@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConnectionState, GroupVersionKind, KubeObject, ManagedFieldsEntry } from '../cluster/cluster-types.js';
+import type { ConnectionState, GroupVersionKind, KubeObject } from '../cluster/cluster-types.js';
+import { ManagedFieldsFetcher } from '../cluster/managed-fields-fetcher.js';
 import { apiVersionOf, gvkOf } from '../cluster/cluster-types.js';
 import type { Finding, Position, Range } from '../findings.js';
 import { ClusterClient, isClusterError } from '../cluster/read-only-transport.js';
@@ -89,7 +90,8 @@ interface Connection {
   ready: Promise<void>;
   /** namespaced flag per apiVersion|kind; undefined = not served. */
   kinds: Map<string, { namespaced: boolean } | null>;
-  managed: Map<string, { rv: string; fields: ManagedFieldsEntry[] | undefined; pending?: boolean }>;
+  /** managedFields of drifted objects: coalesced per object and rate-limited (a watch flood must not become a GET storm). */
+  managed: ManagedFieldsFetcher;
   /** When the last connection attempt failed (for retry). */
   failedAt?: number;
   /** Group-version paths (`apis/apps/v1`) of the last OpenAPI v3 fetch; undefined before it. */
@@ -400,6 +402,7 @@ export class DriftService {
   }
 
   private closeConnection(c: Connection): void {
+    c.managed.dispose();
     c.cache?.dispose();
     c.client?.dispose();
   }
@@ -420,7 +423,7 @@ export class DriftService {
       c = undefined;
     }
     if (c) return c;
-    const conn: Connection = { context, state: { kind: 'connecting' }, ready: Promise.resolve(), kinds: new Map(), managed: new Map() };
+    const conn: Connection = { context, state: { kind: 'connecting' }, ready: Promise.resolve(), kinds: new Map(), managed: new ManagedFieldsFetcher() };
     c = conn;
     this.connections.set(context, conn);
     conn.ready = (async () => {
@@ -649,6 +652,7 @@ export class DriftService {
       const live = conn.cache.get(scope.gvk, scope.namespace, name);
       if (!live) return { state: 'missing' };
       const mk = `${scopeKey(scope)}|${name}`;
+      // Managers of exactly this version only: older ones could name the wrong manager for a field changed since.
       const m = conn.managed.get(mk);
       return { state: 'present', object: live, managedFields: m && m.rv === live.metadata.resourceVersion ? m.fields : undefined };
     };
@@ -685,7 +689,7 @@ export class DriftService {
     if (conn) this.fetchManagersForDrift(conn, d, report);
   }
 
-  /** managedFields are fetched on demand, only for objects that drifted, once per resourceVersion. */
+  /** managedFields are fetched on demand, only for objects that drifted, coalesced and rate-limited per object. */
   private fetchManagersForDrift(conn: Connection, d: OpenDoc, report: DriftReport): void {
     if (!conn.client || !conn.cache) return;
     const drifted = new Set(report.fields.filter((f) => f.status === 'drift' && !f.owner).map((f) => f.docIndex));
@@ -698,21 +702,21 @@ export class DriftService {
       if (!live) continue;
       const mk = `${scopeKey(scope)}|${name}`;
       const rv = live.metadata.resourceVersion ?? '';
-      const m = conn.managed.get(mk);
-      if (m && (m.rv === rv || m.pending)) continue;
-      conn.managed.set(mk, { rv: m?.rv ?? '', fields: m?.fields, pending: true });
-      conn.client
-        .getWithManagedFields(scope.gvk, scope.namespace || undefined, name)
-        .then((obj: KubeObject | undefined) => {
-          conn.managed.set(mk, { rv: obj?.metadata.resourceVersion ?? rv, fields: obj?.metadata.managedFields });
+      const client = conn.client;
+      conn.managed.want(
+        mk,
+        rv,
+        () => client.getWithManagedFields(scope.gvk, scope.namespace || undefined, name),
+        (e) => {
+          if (e) {
+            this.log(`managedFields of ${apiVersionOf(scope.gvk)} ${doc.kind} ${doc.name}: ${e.message}`);
+            return;
+          }
           // The fetched object may be newer than the cache; the watch will catch up and recompute again.
           const cur = this.docs.get(d.uri);
           if (cur) this.recompute(cur, cur === d ? new Set([i]) : undefined);
-        })
-        .catch((e) => {
-          conn.managed.set(mk, { rv, fields: undefined });
-          this.log(`managedFields of ${apiVersionOf(scope.gvk)} ${doc.kind} ${doc.name}: ${(e as Error).message}`);
-        });
+        },
+      );
     }
   }
 
