@@ -67,7 +67,7 @@ export function maskSecret<T>(obj: T, other?: unknown): T {
   const copy = structuredClone(obj) as Record<string, unknown>;
   const otherValues = other && isSecret(other) ? secretValues(other as Record<string, unknown>) : undefined;
   const mine = secretValues(obj as Record<string, unknown>);
-  for (const value of mine.values()) registerSecretValue(value);
+  registerSecretObject(obj);
   for (const field of ['data', 'stringData'] as const) {
     const map = copy[field];
     if (!map || typeof map !== 'object') continue;
@@ -98,13 +98,34 @@ export function secretValues(secret: Record<string, unknown>): Map<string, strin
   if (data && typeof data === 'object') {
     for (const [k, v] of Object.entries(data)) {
       if (typeof v === 'string') out.set(k, Buffer.from(v, 'base64').toString('utf8'));
+      // Not a string (an unquoted number, a mapping): invalid, but still a value to compare and hide.
+      else if (v != null) out.set(k, nonStringValue(v));
     }
   }
   const stringData = secret.stringData as Record<string, unknown> | undefined;
   if (stringData && typeof stringData === 'object') {
-    for (const [k, v] of Object.entries(stringData)) out.set(k, v == null ? '' : String(v));
+    for (const [k, v] of Object.entries(stringData)) out.set(k, v == null ? '' : typeof v === 'string' ? v : nonStringValue(v));
   }
   return out;
+}
+
+function nonStringValue(v: unknown): string {
+  if (typeof v !== 'object') return String(v);
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Every scalar inside a value (a mapping under stringData where a `|` was forgotten), as text. */
+function scalarLeaves(v: unknown, out: string[], depth = 0): void {
+  if (depth > 50 || v == null) return;
+  if (typeof v === 'string') out.push(v);
+  // Booleans carry no secret, and redacting "true" everywhere would ruin messages.
+  else if (typeof v === 'number' || typeof v === 'bigint') out.push(String(v));
+  else if (Array.isArray(v)) for (const x of v) scalarLeaves(x, out, depth + 1);
+  else if (typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) scalarLeaves(x, out, depth + 1);
 }
 
 /** Secret values seen so far, removed from any text passed to {@link redact}. Bounded so a huge cluster can't grow it without limit. */
@@ -129,8 +150,14 @@ export function registerSecretObject(obj: unknown): void {
   if (!isSecret(obj)) return;
   const o = obj as Record<string, unknown>;
   for (const v of secretValues(o).values()) registerSecretValue(v);
-  const data = o.data as Record<string, unknown> | undefined;
-  if (data) for (const v of Object.values(data)) if (typeof v === 'string') registerSecretValue(v);
+  // The raw values too, and every scalar inside a nested or non-string value: the API server
+  // echoes them in its error for such a Secret ("expected string, got …{"url":"postgres://…"}").
+  const leaves: string[] = [];
+  for (const field of ['data', 'stringData'] as const) {
+    const map = o[field];
+    if (map && typeof map === 'object') for (const v of Object.values(map as Record<string, unknown>)) scalarLeaves(v, leaves);
+  }
+  for (const v of leaves) registerSecretValue(v);
 }
 
 /** Names of variables and fields that usually hold a secret (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, DB_PASSWORD, API_KEY, …). */
