@@ -90,11 +90,16 @@ export const ConnectionStatusNotification = new NotificationType<ConnectionStatu
 export type ApproveCredentialsParams = ExecApprovalRequest;
 
 /**
- * The key under which the client remembers an approval: the cluster layer's
- * `approvalKey` itself, so an approval covers exactly one kubeconfig file,
- * context, command line and environment.
+ * The key under which the client remembers an approval: the same formula as
+ * the cluster layer's `approvalKey` (cluster/approval-key.ts), so an approval
+ * covers exactly one kubeconfig file, context, command line and environment
+ * (its digest, computed by the server; the key holds no secret value).
  */
-export { approvalKey as credentialApprovalKey } from '../cluster/approval-key.js';
+export function credentialApprovalKey(r: ExecApprovalRequest): string {
+  const parts: unknown[] = [r.kubeconfigPath, r.context, r.kind, r.command, r.args];
+  if (r.envDigest) parts.push(r.envDigest);
+  return JSON.stringify(parts);
+}
 
 /** Result of {@link ApproveCredentialsRequest}. */
 export interface ApproveCredentialsResult {
