@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ActiveDocumentNotification } from '../../server/src/lsp/protocol.js';
+import { ActiveDocumentNotification } from '../../server/src/protocol/protocol.js';
 
 /** Sends the active editor's URI now and on every change. */
 export function followActiveEditor(client: () => LanguageClient | undefined): vscode.Disposable {

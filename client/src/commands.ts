@@ -12,8 +12,8 @@ import {
   SelectContextRequest,
   type AddIgnoreDifferenceArgs,
   type Plan,
-} from '../../server/src/lsp/protocol.js';
-import { formatPlanMarkdown, planSummaryLine } from '../../server/src/preview/plan-summary.js';
+} from '../../server/src/protocol/protocol.js';
+import { formatPlanMarkdown, planSummaryLine } from '../../server/src/protocol/plan-summary.js';
 import type { PlanDocumentProvider } from './plan-documents.js';
 import { openPlanEntry, openPlanEntrySource, type PlanNode, type PlanTreeProvider } from './plan-view.js';
 

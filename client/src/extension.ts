@@ -10,7 +10,7 @@ import {
   ApproveCredentialsRequest,
   ConnectionStatusNotification,
   PREVIEW_SCHEME,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 import { followActiveEditor } from './active-document.js';
 import { registerCommands } from './commands.js';
 import { approveCredentials } from './credential-approval.js';

@@ -13,7 +13,7 @@ import {
   type Plan,
   type PlanEntry,
   type PreviewSide,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 
 const DIFF_PREFIX = '/unified-diff/';
 

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { TrustChangedNotification } from '../../server/src/lsp/protocol.js';
+import { TrustChangedNotification } from '../../server/src/protocol/protocol.js';
 
 /** Forwards trust grants to the server and to `onChange` (the status bar). */
 export function watchWorkspaceTrust(

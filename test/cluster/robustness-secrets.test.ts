@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 import { runCli } from '../../server/src/cli/main.js';
-import { PreviewDocumentRequest, PreviewSyncRequest, previewDocumentUri } from '../../server/src/lsp/protocol.js';
+import { PreviewDocumentRequest, PreviewSyncRequest, previewDocumentUri } from '../../server/src/protocol/protocol.js';
 import { ensureBundle, LspTestClient } from '../protocol/lsp-test-client.js';
 
 const cp = testCluster();

@@ -22,7 +22,7 @@ import {
   PreviewDocumentRequest,
   PreviewSyncRequest,
   previewDocumentUri,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 import { webDeployment } from '../support/manifests.ts';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient, range } from './lsp-test-client.js';

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ActiveDocumentNotification } from '../../server/src/lsp/protocol.js';
+import { ActiveDocumentNotification } from '../../server/src/protocol/protocol.js';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient } from './lsp-test-client.js';
 

@@ -46,7 +46,7 @@ import {
   StatsRequest,
   type ConnectionStatusParams,
   type StatsResult,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 
 /** The repository root: the nearest folder upwards from the working directory whose package.json is this extension's. */
 export const repoRoot = findRepoRoot(process.cwd());

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ResponseError } from 'vscode-languageserver-protocol/node';
-import { ListContextsRequest, PreviewSyncRequest, TrustChangedNotification } from '../../server/src/lsp/protocol.js';
+import { ListContextsRequest, PreviewSyncRequest, TrustChangedNotification } from '../../server/src/protocol/protocol.js';
 import { ensureBundle, LspTestClient, range } from './lsp-test-client.js';
 
 const DEPLOYMENT = (name: string, replicas: number) =>

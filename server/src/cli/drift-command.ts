@@ -18,7 +18,7 @@ import { desiredDocuments } from '../drift/desired-documents.js';
 import { KustomizeNamespaces } from '../drift/kustomize-namespaces.js';
 import { renderForDrift, withRendered } from '../drift/rendered-desired.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
-import { rulesFromSetting } from '../drift/ignore-rules.js';
+import { rulesFromSetting } from '../cluster/ignore-rules.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { ALLOW_EXEC_HELP, EXIT, UsageError, parseOptions, type CliCommand, type CliIo } from './cli-types.js';
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { ClusterClient } from './read-only-transport.js';
 import type { KubeObject } from './cluster-types.js';
-import { rulesFromApplication, type IgnoreRule } from '../drift/ignore-rules.js';
+import { rulesFromApplication, type IgnoreRule } from './ignore-rules.js';
 
 /** One `gitopsLens.bindings` entry (same shape as the settings interface's BindingSetting). */
 export interface BindingRule {

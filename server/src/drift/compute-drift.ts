@@ -11,7 +11,7 @@ import { parseApiVersion } from '../cluster/cluster-types.js';
 import { isSecret, secretDigest, secretDigests, MASK, registerSecretObject } from '../secrets/mask-secrets.js';
 import { fallbackListMapKeys, isEmptyValue, scalarsEqual, valuesEqual } from './normalize.js';
 import { formatManagerTime, ownersOf, type FieldOwner, type FieldPathSegment } from './managed-fields.js';
-import { ignoringRule, pointerToken, rulesFor, type IgnoreRule } from './ignore-rules.js';
+import { ignoringRule, pointerToken, rulesFor, type IgnoreRule } from '../cluster/ignore-rules.js';
 
 /** The diagnostic source of drift findings, separate from schema findings. */
 export const DRIFT_SOURCE = 'gitops-lens-drift' as const;

@@ -23,7 +23,7 @@ import { RenderCache, withRendered } from './rendered-desired.js';
 import { KustomizeNamespaces } from './kustomize-namespaces.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { driftHover, driftQuickFixes, type DriftQuickFix } from './drift-hover.js';
-import { rulesFromSetting, type IgnoreRule } from './ignore-rules.js';
+import { rulesFromSetting, type IgnoreRule } from '../cluster/ignore-rules.js';
 
 /** The settings drift reads (a structural subset of GitOpsLensSettings). */
 export interface DriftSettings {

@@ -13,7 +13,7 @@ import {
   ApproveCredentialsRequest,
   ConnectionStatusNotification,
   type ConnectionStatusParams,
-} from './protocol.js';
+} from '../protocol/protocol.js';
 
 /** The state shown while the folder is not trusted. */
 export const UNTRUSTED_STATE: ConnectionState = {

@@ -19,9 +19,9 @@ import {
   type BindingInfo,
   type ConnectionStatusParams,
   type SchemaSource,
-} from './protocol.js';
+} from '../protocol/protocol.js';
 import type { ServerContext } from './server-context.js';
-import { uriToPath } from './uri-path.js';
+import { uriToPath } from '../util/uri-path.js';
 // Kustomizations and Chart.yaml: drift indexes them to classify documents like validation does (kustomize patches, Helm charts).
 import { isClassifyingFile } from './workspace-scanner.js';
 

@@ -34,7 +34,7 @@ import {
   StatsRequest,
   TrustChangedNotification,
   type GitOpsInitializationOptions,
-} from './protocol.js';
+} from '../protocol/protocol.js';
 import type { SchemaRegistryPort, ServerContext, ServerLog } from './server-context.js';
 import { installDrift } from './drift-wiring.js';
 import { installPreview } from './preview-wiring.js';

@@ -8,8 +8,8 @@
 import { pathToFileURL } from 'node:url';
 import type { ClusterError, GroupVersionKind, KubeList, KubeObject, ResourceInfo } from '../cluster/cluster-types.js';
 import type { Range } from '../findings.js';
-import type { Plan, PlanAction, PlanEntry } from '../lsp/protocol.js';
-import { emptyPlanCounts } from '../lsp/protocol.js';
+import type { Plan, PlanAction, PlanEntry } from '../protocol/protocol.js';
+import { emptyPlanCounts } from '../protocol/protocol.js';
 import { MASK, isSecret, maskSecret, redact, registerSecretObject } from '../secrets/mask-secrets.js';
 import {
   ARGO_INSTANCE_LABEL,
@@ -20,13 +20,13 @@ import {
   fieldManagerFor,
   type AgentKind,
   type PreviewBinding,
-} from './binding.js';
+} from '../render/binding.js';
 import { DryRunMemo } from './dry-run-memo.js';
 import { provesNoOpApply } from './no-op-apply.js';
 import { approximateApply, changedPaths, jsonEqual, normalizeObject } from './normalize-object.js';
 import { objectKey, pruneDecision } from './prune-rules.js';
-import type { DesiredObject, RenderProblem } from './render-desired.js';
-import { splitFieldPath } from './source-documents.js';
+import type { DesiredObject, RenderProblem } from '../render/render-desired.js';
+import { splitFieldPath } from '../render/source-documents.js';
 import { stableYaml, unifiedDiff } from './unified-diff.js';
 
 /** The cluster operations a preview needs; {@link ClusterClient} provides them through the read-only transport. */

@@ -8,14 +8,14 @@ import * as path from 'node:path';
 import { ClusterClient, isClusterError } from '../cluster/read-only-transport.js';
 import { kubeconfigPaths, loadKubeconfig, transportOptionsFor } from '../cluster/kubeconfig.js';
 import type { ApproveExec } from '../cluster/exec-credential.js';
-import type { PreviewDocumentResult, PreviewSide } from '../lsp/protocol.js';
+import type { PreviewDocumentResult, PreviewSide } from '../protocol/protocol.js';
 import { redact, secretValues } from '../secrets/mask-secrets.js';
-import type { AgentKind, PreviewBinding } from './binding.js';
-import { changedFiles, gitTopLevel } from './changed-files.js';
+import type { AgentKind, PreviewBinding } from '../render/binding.js';
+import { changedFiles, gitTopLevel } from '../util/git.js';
 import { DryRunMemo } from './dry-run-memo.js';
-import { maskDerivedValues } from './helm-values-from.js';
+import { maskDerivedValues } from '../render/helm-values-from.js';
 import { computePlan, type ComputedPlan, type PreviewCluster } from './plan.js';
-import { renderDesired, type DesiredObject, type RenderTools } from './render-desired.js';
+import { renderDesired, type DesiredObject, type RenderTools } from '../render/render-desired.js';
 
 /** A connected cluster for one preview. */
 export interface PreviewConnection {

@@ -19,7 +19,7 @@ import { resolveValuesFrom, type ValuesSourceReader } from './helm-values-from.j
 import { helmSourceOf, isHelmObject, renderHelmChart, yamlStreamValues, type HelmRenderedObject, type LocalHelmChart } from './render-helm.js';
 import { substituteVariables, substitutionDisabled } from './post-build-substitute.js';
 import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
-import { stableYaml } from './unified-diff.js';
+import { stableYaml } from '../preview/unified-diff.js';
 
 /** Where a rendered object came from. */
 export interface SourceRef {

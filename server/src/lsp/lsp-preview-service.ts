@@ -5,15 +5,15 @@
  * from the kept plans for the client's read-only diff editor.
  */
 import { fileURLToPath } from 'node:url';
-import type { GitOpsLensSettings } from '../lsp/settings.js';
+import type { GitOpsLensSettings } from '../protocol/settings.js';
 import {
   parsePreviewDocumentUri,
   type Plan,
   type PreviewDocumentParams,
   type PreviewDocumentResult,
   type PreviewSyncParams,
-} from '../lsp/protocol.js';
-import type { PreviewResult, PreviewService } from './preview-service.js';
+} from '../protocol/protocol.js';
+import type { PreviewResult, PreviewService } from '../preview/preview-service.js';
 
 /** The part of vscode-languageserver's CancellationToken the adapter uses. */
 export interface CancellationTokenLike {
