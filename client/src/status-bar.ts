@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { ConnectionStatusParams, SchemaSource } from '../../server/src/protocol/protocol.js';
-import type { ConnectionState } from '../../server/src/cluster/cluster-types.js';
+import type { ConnectionState } from '../../server/src/protocol/protocol.js';
 
 /** Presentation of one connection state. */
 interface StatePresentation {

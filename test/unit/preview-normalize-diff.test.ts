@@ -6,7 +6,8 @@ import { approximateApply, changedPaths, jsonEqual, normalizeObject } from '../.
 import { fieldPathFromMessage } from '../../server/src/preview/plan.js';
 import { splitFieldPath } from '../../server/src/render/source-documents.js';
 import { stringify } from 'yaml';
-import { fastStableYaml, stableYaml, unifiedDiff } from '../../server/src/preview/unified-diff.js';
+import { fastStableYaml, stableYaml } from '../../server/src/render/stable-yaml.js';
+import { unifiedDiff } from '../../server/src/preview/unified-diff.js';
 
 const live: KubeObject = {
   apiVersion: 'v1',

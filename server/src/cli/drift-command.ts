@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { Finding } from '../findings.js';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import { gvkOf } from '../cluster/cluster-types.js';
@@ -20,6 +19,8 @@ import { renderForDrift, withRendered } from '../drift/rendered-desired.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { rulesFromSetting } from '../cluster/ignore-rules.js';
 import { redact } from '../secrets/mask-secrets.js';
+import { collectYamlFiles } from '../util/collect-files.js';
+import { gitTopLevel } from '../util/git.js';
 import { ALLOW_EXEC_HELP, EXIT, UsageError, parseOptions, type CliCommand, type CliIo } from './cli-types.js';
 
 export const DRIFT_USAGE = `Usage: gitops-lens drift <path>... [options]
@@ -59,34 +60,17 @@ serve (misspelled kind, CRD not installed) is reported as "Drift not checked"
 
 Exit codes: 0 no drift, 1 drift found, 2 error or drift could not be determined (no access, unreachable).`;
 
-const YAML_FILE = /\.ya?ml$/i;
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform']);
 
+/** The YAML files under `p`; a path that does not exist is a usage error. */
 function collectFiles(p: string, out: string[]): void {
-  let st: fs.Stats;
+  let files: string[];
   try {
-    st = fs.statSync(p);
+    files = collectYamlFiles(p, SKIP_DIRS);
   } catch {
     throw new UsageError(`${p}: no such file or folder`);
   }
-  if (st.isFile()) {
-    out.push(p);
-    return;
-  }
-  if (!st.isDirectory()) return;
-  for (const e of fs.readdirSync(p, { withFileTypes: true })) {
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) collectFiles(path.join(p, e.name), out);
-    } else if (e.isFile() && YAML_FILE.test(e.name)) out.push(path.join(p, e.name));
-  }
-}
-
-function gitTopLevel(cwd: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  out.push(...files);
 }
 
 /** One file's result, as printed in JSON. */
@@ -112,7 +96,7 @@ export const driftCommand: CliCommand = {
     if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, not "${output}"`);
     if (!positionals.length) throw new UsageError('give at least one file or folder');
     const cwd = io.cwd;
-    const root = path.resolve(cwd, (options.root as string | undefined) ?? gitTopLevel(cwd) ?? cwd);
+    const root = path.resolve(cwd, (options.root as string | undefined) ?? (await gitTopLevel(cwd)) ?? cwd);
     const files: string[] = [];
     for (const p of positionals) collectFiles(path.resolve(cwd, p), files);
 

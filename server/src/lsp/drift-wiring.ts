@@ -24,6 +24,7 @@ import type { ServerContext } from './server-context.js';
 import { uriToPath } from '../util/uri-path.js';
 // Kustomizations and Chart.yaml: drift indexes them to classify documents like validation does (kustomize patches, Helm charts).
 import { isClassifyingFile } from './workspace-scanner.js';
+import { lspNotification } from './lsp-messages.js';
 
 /** Files drift indexes for binding discovery (Flux Kustomizations, Argo CD Applications). */
 const AGENT_FILE = /kustomize\.toolkit\.fluxcd\.io|argoproj\.io/;
@@ -235,7 +236,7 @@ export function installDrift(ctx: ServerContext): () => void {
     });
   });
 
-  ctx.connection.onNotification(ActiveDocumentNotification, (params) => {
+  ctx.connection.onNotification(lspNotification(ActiveDocumentNotification), (params) => {
     activeUri = params.uri;
     void publishStatus();
   });

@@ -11,6 +11,7 @@ import type { Range } from '../findings.js';
 import type { Plan, PlanAction, PlanEntry } from '../protocol/protocol.js';
 import { emptyPlanCounts } from '../protocol/protocol.js';
 import { MASK, isSecret, maskSecret, redact, registerSecretObject } from '../secrets/mask-secrets.js';
+import { mapLimit } from '../util/concurrency.js';
 import {
   ARGO_INSTANCE_LABEL,
   ARGO_TRACKING_ANNOTATION,
@@ -27,7 +28,8 @@ import { approximateApply, changedPaths, jsonEqual, normalizeObject } from './no
 import { objectKey, pruneDecision } from './prune-rules.js';
 import type { DesiredObject, RenderProblem } from '../render/render-desired.js';
 import { splitFieldPath } from '../render/source-documents.js';
-import { stableYaml, unifiedDiff } from './unified-diff.js';
+import { stableYaml } from '../render/stable-yaml.js';
+import { unifiedDiff } from './unified-diff.js';
 
 /** The cluster operations a preview needs; {@link ClusterClient} provides them through the read-only transport. */
 export interface PreviewCluster {
@@ -126,19 +128,6 @@ function hasPath(value: unknown, segments: Array<string | number>): boolean {
     v = (v as Record<string, unknown>)[String(s)];
   }
   return true;
-}
-
-/** Runs `tasks` with at most `limit` at once, in order of submission; stops starting new ones when aborted. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      signal?.throwIfAborted();
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }
 
 /** LIST results of one plan, by kind and namespace: name → object, or the error of the failed LIST. */
@@ -333,7 +322,7 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
   const prepared = new Map<DesiredObject, Prepared>();
   const groupSizes = new Map<string, number>();
   const groupKinds = new Map<string, { gvk: GroupVersionKind; namespace?: string }>();
-  await pool(
+  await mapLimit(
     desiredObjects,
     concurrency,
     async (d) => {
@@ -380,7 +369,7 @@ export async function computePlan(desiredObjects: DesiredObject[], problems: Ren
   // Awaited after the objects; until then a rejection (cancellation) must not count as unhandled.
   pruning.catch(() => undefined);
 
-  await pool(
+  await mapLimit(
     desiredObjects,
     concurrency,
     async (d) => {
@@ -606,7 +595,7 @@ async function pruneCandidates(
       const entries = (ks?.status as { inventory?: { entries?: Array<{ id?: string; v?: string }> } } | undefined)?.inventory?.entries;
       if (entries) {
         const out: KubeObject[] = [];
-        await pool(
+        await mapLimit(
           entries,
           opts.concurrency ?? 16,
           async (e) => {
@@ -664,7 +653,7 @@ async function listCandidates(
   }
   const out: KubeObject[] = [];
   const forbidden: string[] = [];
-  await pool(
+  await mapLimit(
     tasks,
     opts.concurrency ?? 16,
     async ({ gvk, ns }) => {

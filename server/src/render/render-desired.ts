@@ -5,7 +5,6 @@
  * read as they are. Every rendered object remembers the file and range that
  * declares it so the plan can jump back to the source.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -19,7 +18,9 @@ import { resolveValuesFrom, type ValuesSourceReader } from './helm-values-from.j
 import { helmSourceOf, isHelmObject, renderHelmChart, yamlStreamValues, type HelmRenderedObject, type LocalHelmChart } from './render-helm.js';
 import { substituteVariables, substitutionDisabled } from './post-build-substitute.js';
 import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
-import { stableYaml } from '../preview/unified-diff.js';
+import { stableYaml } from './stable-yaml.js';
+import { Limiter, mapLimit } from '../util/concurrency.js';
+import { runFile } from '../util/exec-file.js';
 
 /** Where a rendered object came from. */
 export interface SourceRef {
@@ -131,43 +132,6 @@ const BUILD_CONCURRENCY = 4;
 const TEXT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /**
- * Maps `items` through `fn` with at most `limit` calls in flight and returns
- * the results in the order of `items`: rendering must be deterministic even
- * though reads and builds overlap.
- */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      signal?.throwIfAborted();
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
-
-/** A small counting limiter: at most `limit` calls of {@link Limiter.run} at once. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
-
-/**
  * The file texts of one render. Indexing reads every YAML file of the
  * repository anyway (to find bindings), and rendering reads most of them
  * again; keeping them for the length of the render halves the file-system
@@ -238,15 +202,9 @@ async function detectToolsNow(): Promise<RenderTools> {
 export const NO_KUSTOMIZE_MESSAGE =
   'Cannot build this kustomization: neither `kustomize` nor `kubectl` was found on PATH. Install kubectl (it includes kustomize) or kustomize, then preview again.';
 
+/** Runs kustomize (execFile, no shell, 120 s); throws with the last lines of its own message. */
 function run(command: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: process.env }, (err, stdout, stderr) => {
-      if (err) {
-        const detail = String(stderr || err.message).trim().split('\n').slice(-5).join('\n');
-        reject(new Error(detail));
-      } else resolve(stdout);
-    });
-  });
+  return runFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: process.env, errorLines: 5 });
 }
 
 async function isFile(p: string): Promise<boolean> {
