@@ -6,10 +6,11 @@
  * object waits for its kind's LIST behind other kinds' dry-runs.
  */
 import type { GroupVersionKind, KubeObject, ResourceInfo } from '../cluster/cluster-types.js';
+import { gvkOf } from '../cluster/cluster-types.js';
 import { mapLimit } from '../util/concurrency.js';
 import { ARGO_INSTANCE_LABEL, ARGO_TRACKING_ANNOTATION, FLUX_NAME_LABEL, FLUX_NAMESPACE_LABEL, type PreviewBinding } from '../render/binding.js';
 import type { DesiredObject } from '../render/render-desired.js';
-import { gvkOf, listKey, type PlanRun } from './plan-run.js';
+import { listKey, type PlanRun } from './plan-run.js';
 
 /** Discovers every desired object (run.prepared, run.finals, run.groupSizes) and starts the LISTs of kinds with two or more objects. */
 export async function discover(run: PlanRun): Promise<void> {

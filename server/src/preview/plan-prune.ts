@@ -4,12 +4,13 @@
  * listed and filtered by ownership marks) that are no longer desired.
  */
 import type { GroupVersionKind, KubeObject, ResourceInfo } from '../cluster/cluster-types.js';
+import { gvkOf } from '../cluster/cluster-types.js';
 import { maskPair, registerSecretObject } from '../secrets/mask-secrets.js';
 import { mapLimit } from '../util/concurrency.js';
 import { ARGO_INSTANCE_LABEL, ARGO_TRACKING_ANNOTATION, FLUX_NAME_LABEL, bindingLabel, type PreviewBinding } from '../render/binding.js';
 import { stableYaml } from '../render/stable-yaml.js';
 import { normalizeObject } from './normalize-object.js';
-import { asClusterError, gvkOf, labelOf, type PlanRun } from './plan-run.js';
+import { asClusterError, labelOf, type PlanRun } from './plan-run.js';
 import { DEFAULT_PRUNE_KINDS } from './plan-types.js';
 import { objectKey, pruneDecision } from './prune-rules.js';
 import { unifiedDiff } from './unified-diff.js';

@@ -180,12 +180,6 @@ export function listKey(gvk: GroupVersionKind, namespace: string | undefined): s
   return `${gvk.group}/${gvk.version}/${gvk.kind}/${namespace ?? ''}`;
 }
 
-/** The group, version and kind of an apiVersion + kind. */
-export function gvkOf(apiVersion: string, kind: string): GroupVersionKind {
-  const i = apiVersion.indexOf('/');
-  return i < 0 ? { group: '', version: apiVersion, kind } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1), kind };
-}
-
 /** Any thrown value as a cluster error (status 0 when it is not one). */
 export function asClusterError(e: unknown): ClusterError {
   if (e && typeof e === 'object' && typeof (e as ClusterError).status === 'number') {
