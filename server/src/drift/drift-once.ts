@@ -14,10 +14,10 @@ import { transportOptionsFor, type LoadedKubeconfig } from '../cluster/kubeconfi
 import { agentSourcesOf, resolveBinding } from '../cluster/bindings.js';
 import { rulesFromSetting } from '../cluster/ignore-rules.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
+import { KustomizeNamespaces } from '../manifests/kustomize-namespaces.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { computeDrift, type DesiredDocument, type LiveLookup } from './compute-drift.js';
 import { desiredDocuments } from './desired-documents.js';
-import { KustomizeNamespaces } from './kustomize-namespaces.js';
 import { renderForDrift, withRendered } from './rendered-desired.js';
 
 /** One file's result, as printed in JSON. */
