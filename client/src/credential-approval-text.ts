@@ -5,7 +5,7 @@
  * them; values of secret-looking names arrive masked from the server), or, for credential
  * files, which files go to which server.
  */
-import type { ApproveCredentialsParams } from '../../server/src/lsp/protocol.js';
+import type { ApproveCredentialsParams } from '../../server/src/protocol/protocol.js';
 
 /** The dialog's message and detail for an approval request. */
 export function approvalPrompt(params: ApproveCredentialsParams): { message: string; detail: string } {

@@ -22,10 +22,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../server/src/cli/main.js';
-import { PreviewDocumentRequest, PreviewSyncRequest, previewDocumentUri } from '../../server/src/lsp/protocol.js';
+import { PreviewDocumentRequest, PreviewSyncRequest, previewDocumentUri } from '../../server/src/protocol/protocol.js';
 import { helmBinaryPath } from '../../scripts/build-helm.mjs';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient } from '../protocol/lsp-test-client.js';
+import { lspRequest } from '../../server/src/lsp/lsp-messages.js';
 
 const cp = testCluster();
 const helm = helmBinaryPath();
@@ -147,12 +148,12 @@ spec:
       env: { PATH: process.env.PATH!, GL_TEST_CI_TOKEN: ENV },
     });
     try {
-      const plan = await client.connection.sendRequest(PreviewSyncRequest, { uris: [pathToFileURL(repo).href] });
+      const plan = await client.connection.sendRequest(lspRequest(PreviewSyncRequest), { uris: [pathToFileURL(repo).href] });
       const outputs: Array<[string, string]> = [['plan', JSON.stringify(plan)]];
       for (let index = 0; index < plan.entries.length; index++) {
         const e = plan.entries[index]!;
         for (const side of ['live', 'after'] as const) {
-          const doc = await client.connection.sendRequest(PreviewDocumentRequest, { uri: previewDocumentUri({ planId: plan.planId!, index, side, kind: e.kind, name: e.name, namespace: e.namespace }) });
+          const doc = await client.connection.sendRequest(lspRequest(PreviewDocumentRequest), { uri: previewDocumentUri({ planId: plan.planId!, index, side, kind: e.kind, name: e.name, namespace: e.namespace }) });
           outputs.push([`${e.kind}/${e.name}/${side}`, doc.text]);
         }
       }

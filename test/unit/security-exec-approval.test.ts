@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { approvalKey, runExecPlugin, type ExecApprovalRequest } from '../../server/src/cluster/exec-credential.js';
 import { loadKubeconfig, transportOptionsFor } from '../../server/src/cluster/kubeconfig.js';
-import { credentialApprovalKey } from '../../server/src/lsp/protocol.js';
+import { credentialApprovalKey } from '../../server/src/protocol/protocol.js';
 import { approvalPrompt } from '../../client/src/credential-approval-text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gitops-lens-exec-env-'));

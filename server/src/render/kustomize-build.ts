@@ -8,6 +8,7 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import { runFile } from '../util/exec-file.js';
+import { minimalToolEnv } from '../util/tool-env.js';
 import { mirrorForBuild } from './flux-build.js';
 import { yamlStreamValues } from './render-helm.js';
 import { isKubeObject } from './repo-files.js';
@@ -58,7 +59,7 @@ export const NO_KUSTOMIZE_MESSAGE =
 
 /** Runs kustomize (execFile, no shell, 120 s); throws with the last lines of its own message. */
 export function run(command: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
-  return runFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: process.env, errorLines: 5 });
+  return runFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: minimalToolEnv(), errorLines: 5 });
 }
 
 /**

@@ -11,6 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import { argoBuildEnv, argoEnvsubst } from './argo-source.js';
 import { runFile } from '../util/exec-file.js';
+import { minimalToolEnv } from '../util/tool-env.js';
 
 /** A chart folder of this repository and how the agent renders it. */
 export interface LocalHelmChart {
@@ -318,7 +319,7 @@ export async function renderHelmChart(helmPath: string, chart: LocalHelmChart, s
       : chart.valueFiles;
     const args = helmTemplateArgs({ ...chart, valueFiles }, valuesFile);
     // `helm template` of a local chart reads no repository and contacts no cluster, so no network is used.
-    const output = await runFile(helmPath, args, { cwd: chart.chartDir, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: process.env, errorLines: 5 });
+    const output = await runFile(helmPath, args, { cwd: chart.chartDir, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: minimalToolEnv(), errorLines: 5 });
     return parseHelmOutput(output, chart.chartDir);
   } finally {
     if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });

@@ -4,12 +4,39 @@
  * changes touch": the files that differ between the git working tree and
  * HEAD, plus untracked files.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runFile } from './exec-file.js';
+import { minimalToolEnv } from './tool-env.js';
 
-/** Runs git (no shell) and resolves its stdout; rejects with git's message. */
+/**
+ * What every git call of ours runs with, whatever the repository's own .git/config says
+ * (issue 18: a repository-local `core.fsmonitor` command ran through `preview --only-changed`):
+ * no fsmonitor, no hooks, no pager, no external diff or textconv command; and, through the
+ * environment (tool-env.ts), no system configuration, no prompts, no credentials of the
+ * previewing process.
+ */
+export const SAFE_GIT_ARGS: readonly string[] = [
+  '--no-pager',
+  '-c', 'core.fsmonitor=false',
+  '-c', `core.hooksPath=${os.devNull}`,
+  '-c', 'core.pager=cat',
+  '-c', 'diff.external=',
+  '-c', 'core.sshCommand=false',
+  '-c', 'protocol.allow=never',
+];
+
+/** Runs git (no shell) with {@link SAFE_GIT_ARGS} and a minimal environment; resolves its stdout, rejects with git's message. */
 export function git(args: string[], cwd: string, opts: { signal?: AbortSignal; timeout?: number; maxBuffer?: number; firstLineOnly?: boolean } = {}): Promise<string> {
-  return runFile('git', args, { cwd, maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024, timeout: opts.timeout ?? 60_000, signal: opts.signal, firstLineOnly: opts.firstLineOnly });
+  return runFile('git', [...SAFE_GIT_ARGS, ...args], {
+    cwd,
+    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
+    timeout: opts.timeout ?? 60_000,
+    signal: opts.signal,
+    firstLineOnly: opts.firstLineOnly,
+    // The user's HOME stays (their safe.directory and excludes); everything else is dropped.
+    env: minimalToolEnv({ userHome: true }),
+  });
 }
 
 /** The top folder of the git work tree containing `dir`, or undefined outside a repository or without git. */
@@ -32,7 +59,7 @@ export async function changedFiles(dir: string, signal?: AbortSignal): Promise<S
   if (!top) throw new Error(`${dir} is not inside a git work tree, so "only changed" cannot tell what changed. Preview the folder instead.`);
   let diff: string;
   try {
-    diff = await git(['diff', '--name-only', '-z', 'HEAD', '--'], top, { signal });
+    diff = await git(['diff', '--no-ext-diff', '--no-textconv', '--name-only', '-z', 'HEAD', '--'], top, { signal });
   } catch {
     // No HEAD yet (fresh repository): everything in the index is new.
     diff = await git(['ls-files', '-z', '--cached'], top, { signal });
