@@ -54,7 +54,7 @@ export async function discover(run: PlanRun): Promise<void> {
 function namespaceFor(run: PlanRun, d: DesiredObject, info: ResourceInfo): string | undefined {
   if (!info.namespaced) return undefined;
   if (d.binding?.agent === 'flux' && d.binding.targetNamespace) return d.binding.targetNamespace;
-  return d.object.metadata.namespace ?? d.binding?.targetNamespace ?? run.opts.defaultNamespace ?? 'default';
+  return d.object.metadata.namespace ?? d.releaseNamespace ?? d.binding?.targetNamespace ?? run.opts.defaultNamespace ?? 'default';
 }
 
 /** Adds the agent's ownership marks, as the agent's apply would. */

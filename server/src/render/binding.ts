@@ -6,6 +6,7 @@
  * from explicit settings.
  */
 import * as path from 'node:path';
+import { argoSourcePath, fluxSourcePath } from './source-confinement.js';
 import { argoBuildEnv, argoDirectoryOptions, argoKustomizeOptions, stringMap, type ArgoSourceOptions } from './argo-source.js';
 
 /** Which GitOps agent a binding belongs to. */
@@ -57,6 +58,11 @@ export interface PreviewBinding {
   argo?: ArgoSourceOptions;
   /** For a multi-source Argo CD Application: the index of this binding's source in `spec.sources`. */
   sourceIndex?: number;
+  /**
+   * Why the agent would refuse the binding's path (an Argo CD `source.path` that is absolute or
+   * leaves the repository); the unit is then not rendered, and this is the error on the binding.
+   */
+  pathError?: string;
 }
 
 /** A Flux `spec.patches` entry: an inline strategic-merge or JSON 6902 patch and the objects it targets. */
@@ -164,7 +170,8 @@ function singleBinding(value: unknown, sourceRoot: string): PreviewBinding | und
       agent: 'flux',
       name,
       namespace: str(value.metadata.namespace) ?? 'flux-system',
-      folder: path.resolve(sourceRoot, relative),
+      // kustomize-controller joins the path to the source root with SecureJoin: `..` cannot leave it.
+      folder: fluxSourcePath(sourceRoot, relative).folder,
       targetNamespace: str(spec.targetNamespace),
       prune: spec.prune === true,
       substitute,
@@ -179,11 +186,14 @@ function singleBinding(value: unknown, sourceRoot: string): PreviewBinding | und
     const relative = str(source.path);
     const kustomize = argoKustomizeOptions(source);
     const directory = argoDirectoryOptions(source);
+    // The repo-server refuses an absolute path or one that leaves the repository.
+    const resolved = argoSourcePath(sourceRoot, relative ?? '.');
     return {
       agent: 'argo',
       name,
       namespace: str(value.metadata.namespace) ?? 'argocd',
-      folder: path.resolve(sourceRoot, relative ?? '.'),
+      folder: 'error' in resolved ? sourceRoot : resolved.folder,
+      ...('error' in resolved ? { pathError: resolved.error } : {}),
       targetNamespace: str(destination.namespace),
       // Argo CD lists objects that "require pruning" even without automated prune, so the plan shows them.
       prune: true,

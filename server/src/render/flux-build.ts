@@ -15,6 +15,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { confinedPath, ConfinementError, MAX_SOURCE_FILE_BYTES, MAX_TREE_FILES } from './source-confinement.js';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { FluxBuildOptions, PreviewBinding } from './binding.js';
@@ -125,6 +126,34 @@ async function linkTo(target: string, at: string, isDir: boolean): Promise<void>
   }
 }
 
+/**
+ * Copies one entry of the mirrored folder: regular files (inside the repository, under the
+ * size cap: source-confinement.ts) and folders recursively; a link is copied as what it
+ * points to when that lies inside the repository, and left out otherwise (the build then
+ * reports the file missing, as kustomize's restrictor would refuse it).
+ */
+async function copyEntry(root: string, from: string, to: string, signal?: AbortSignal, budget = { files: MAX_TREE_FILES }): Promise<void> {
+  signal?.throwIfAborted();
+  if (--budget.files < 0) throw new ConfinementError(`${path.relative(root, from)}: the folder to build holds more than ${MAX_TREE_FILES} entries; the preview does not mirror trees this big.`);
+  let real: string;
+  try {
+    real = await confinedPath(root, from, 'file');
+  } catch {
+    return;
+  }
+  const st = await fs.stat(real).catch(() => undefined);
+  if (!st) return;
+  if (st.isDirectory()) {
+    await fs.mkdir(to, { recursive: true });
+    for (const e of await fs.readdir(real)) {
+      if (e === '.git') continue;
+      await copyEntry(root, path.join(real, e), path.join(to, e), signal, budget);
+    }
+  } else if (st.isFile() && st.size <= MAX_SOURCE_FILE_BYTES) {
+    await fs.copyFile(real, to);
+  }
+}
+
 /** A mirror of a folder with its own kustomization file; remove it with `dispose`. */
 export interface BuildMirror {
   /** The folder to run kustomize build in. */
@@ -146,6 +175,7 @@ export async function mirrorForBuild(base: string, dir: string, kustomizationTex
   const rel = path.relative(base, dir);
   const from = rel.startsWith('..') || path.isAbsolute(rel) ? path.parse(dir).root : base;
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'gitops-lens-flux-build-'));
+  const budget = { files: MAX_TREE_FILES };
   const dispose = () => fs.rm(root, { recursive: true, force: true });
   try {
     const parts = path.relative(from, dir).split(path.sep).filter(Boolean);
@@ -158,6 +188,12 @@ export async function mirrorForBuild(base: string, dir: string, kustomizationTex
         if (e.name === keep) continue;
         // In the folder itself, its own kustomization file is replaced by the edited one.
         if (i === parts.length && KUSTOMIZATION_FILE_NAMES.includes(e.name)) continue;
+        if (i === parts.length) {
+          // The folder's own files are copied, not linked: kustomize's load restrictor resolves links,
+          // and a linked file would lie outside the mirrored folder (and be refused).
+          await copyEntry(base, path.join(original, e.name), path.join(mirror, e.name), signal, budget);
+          continue;
+        }
         let isDir = e.isDirectory();
         if (e.isSymbolicLink()) isDir = await fs.stat(path.join(original, e.name)).then((s) => s.isDirectory(), () => false);
         await linkTo(path.join(original, e.name), path.join(mirror, e.name), isDir);

@@ -44,11 +44,9 @@ export async function detectToolsNow(): Promise<RenderTools> {
   const kubectl = kustomize ? undefined : await findOnPath('kubectl');
   const helm = await findOnPath('helm');
   return {
-    kustomize: kustomize
-      ? { command: kustomize, args: ['build', '--load-restrictor=LoadRestrictionsNone'] }
-      : kubectl
-        ? { command: kubectl, args: ['kustomize', '--load-restrictor=LoadRestrictionsNone'] }
-        : undefined,
+    // kustomize's default load restrictor (LoadRestrictionsRootOnly): a file must lie in or below the
+    // kustomization that names it, links resolved. Folder references are confined by kustomize-confinement.ts.
+    kustomize: kustomize ? { command: kustomize, args: ['build'] } : kubectl ? { command: kubectl, args: ['kustomize'] } : undefined,
     helm,
   };
 }

@@ -22,6 +22,9 @@ import { asIs, BUILD_CONCURRENCY, FileTexts, isYaml, kustomizationFileOf, READ_C
 import { indexWith, resolveUnits, withSiblingSources } from './repo-index.js';
 import type { DesiredObject, RenderOptions, RenderProblem, RenderResult, Rendered, RenderTools, RenderUnit, UnitContext } from './render-types.js';
 import type { SourceDocument } from './source-documents.js';
+import { checkKustomizeSources } from './kustomize-confinement.js';
+import { checkChartSources } from './helm-confinement.js';
+import { confinedPath, ConfinementError } from './source-confinement.js';
 
 // The render pipeline's entry points and types, from the files that own them.
 export type { DesiredObject, RenderOptions, RenderProblem, RenderResult, RenderTools, RenderUnit, SourceRef } from './render-types.js';
@@ -29,6 +32,8 @@ export { detectTools, findOnPath, NO_KUSTOMIZE_MESSAGE } from './kustomize-build
 export { kustomizationFileOf } from './repo-files.js';
 export { indexRepository, resolveUnits, type RepoIndex } from './repo-index.js';
 export { needsArgoBuild } from './render-argo.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 const FILE_START: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -63,6 +68,7 @@ function fromHelm(rendered: HelmRenderedObject[], declaring: SourceDocument | un
 
 async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[]> {
   const { tools, patchFiles, texts, signal } = ctx;
+  if (unit.kind === 'refused') throw new ConfinementError(unit.refused ?? 'not rendered');
   if (unit.kind === 'file') {
     const docs = await readSourceDocs([unit.root], texts, signal);
     return asIs(docs);
@@ -71,6 +77,7 @@ async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[
     if (!tools.helm || !unit.helm) return [];
     const helm = tools.helm;
     const chart = unit.helm;
+    await checkChartSources(ctx.root, chart, signal);
     const [rendered, declaring] = await Promise.all([
       ctx.builds.run(() => renderHelmChart(helm, chart, signal)),
       unit.declaredIn && unit.binding ? bindingDocument(unit.declaredIn, unit.binding, texts, signal) : undefined,
@@ -84,6 +91,12 @@ async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[
   if (unit.kind === 'kustomize' || flux || argo) {
     if (!tools.kustomize) throw new Error(NO_KUSTOMIZE_MESSAGE);
     const kustomize = tools.kustomize;
+    // Everything the build reaches stays inside the repository (kustomize's own restrictor checks the files).
+    await checkKustomizeSources(ctx.index, unit.root);
+    for (const c of (flux ? unit.binding?.build?.components : argo ? unit.binding?.argo?.kustomize?.components : undefined) ?? []) {
+      await confinedPath(ctx.root, path.resolve(unit.root, c), 'the component');
+      await checkKustomizeSources(ctx.index, path.resolve(unit.root, c));
+    }
     // The build and the reading of its sources (for the source mapping) are independent: overlap them.
     const [out, all] = await Promise.all([
       ctx.builds.run(() =>
@@ -127,7 +140,7 @@ async function renderUnit(unit: RenderUnit, ctx: UnitContext): Promise<Rendered[
  * only cancellation throws.
  */
 export async function renderDesired(opts: RenderOptions): Promise<RenderResult> {
-  const texts = new FileTexts();
+  const texts = new FileTexts(opts.root);
   const [detected, index] = await Promise.all([detectTools(), indexWith(opts.root, texts, opts.signal)]);
   const tools: RenderTools = { ...detected, ...(opts.tools ?? {}) };
   const { units: allUnits, notes } = resolveUnits(index, opts.paths, opts.bindings, { helm: !!tools.helm });
@@ -139,7 +152,7 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
   const problems: RenderProblem[] = [];
   const maskValues = new Set<string>();
   const patchFiles = new Set([...index.kustomizations.values()].flatMap((k) => k.patchFiles));
-  const ctx: UnitContext = { tools, patchFiles, texts, builds: new Limiter(BUILD_CONCURRENCY), root: opts.root, unitNotes: new Map(), signal: opts.signal };
+  const ctx: UnitContext = { tools, patchFiles, texts, builds: new Limiter(BUILD_CONCURRENCY), root: opts.root, unitNotes: new Map(), index, signal: opts.signal };
   // Units are rendered concurrently (file reads and kustomize builds overlap); their results are used in unit order.
   const settled = await mapLimit(
     units,
@@ -164,7 +177,7 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
       // A build that applies the binding's own fields (Flux build fields, Argo CD kustomize options) may fail because of
       // them, and the agent reports it on the binding: point at its document.
       const bindingDoc =
-        unit.declaredIn && (unit.kind === 'helm' || needsFluxBuild(unit.binding) || needsArgoBuild(unit.binding))
+        unit.declaredIn && unit.binding && (unit.kind === 'helm' || unit.kind === 'refused' || needsFluxBuild(unit.binding) || needsArgoBuild(unit.binding))
           ? await bindingDocument(unit.declaredIn, unit.binding!, texts, opts.signal)
           : undefined;
       const file = bindingDoc
@@ -175,7 +188,7 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
         label: path.relative(opts.root, unit.root) || '.',
         file,
         ...(bindingDoc ? { range: bindingDoc.range } : {}),
-        message: `${unit.kind === 'helm' ? 'helm template failed' : 'kustomize build failed'}: ${(e as Error).message}`,
+        message: unit.kind === 'refused' ? (e as Error).message : `${unit.kind === 'helm' ? 'helm template failed' : 'kustomize build failed'}: ${(e as Error).message}`,
         binding: unit.binding,
       });
       continue;
@@ -247,18 +260,22 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
             }
           }
         }
+        // helm-controller installs what the chart leaves without a namespace in the release namespace.
+        const releaseNamespace = str((object.spec as Record<string, unknown> | undefined)?.targetNamespace) ?? object.metadata.namespace ?? unit.binding?.targetNamespace;
         try {
+          await checkChartSources(opts.root, chart, opts.signal);
           for (const h of fromHelm(await renderHelmChart(tools.helm, chart, opts.signal), r.doc)) {
             objects.push({
               object: h.object,
               unit: unit.root,
               source: h.doc ? { file: h.doc.file, range: h.doc.range, document: h.doc, mapped: true } : h.file ? { file: h.file, range: FILE_START, mapped: true } : undefined,
               ...(secretValues.length ? { maskValues: secretValues } : {}),
+              ...(releaseNamespace ? { releaseNamespace } : {}),
             });
           }
         } catch (e) {
           if (opts.signal?.aborted) throw e;
-          helmProblem(`helm template failed for HelmRelease ${object.metadata.name}: ${(e as Error).message}`);
+          helmProblem(e instanceof ConfinementError ? `${release} cannot be rendered: ${e.message}` : `helm template failed for HelmRelease ${object.metadata.name}: ${(e as Error).message}`);
         }
       }
     }

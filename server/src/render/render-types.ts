@@ -8,6 +8,7 @@
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { Range } from '../findings.js';
 import type { Limiter } from '../util/concurrency.js';
+import type { RepoIndex } from './repo-index.js';
 import type { PreviewBinding } from './binding.js';
 import type { ValuesSourceReader } from './helm-values-from.js';
 import type { LocalHelmChart } from './render-helm.js';
@@ -38,6 +39,17 @@ export interface DesiredObject {
   note?: string;
   /** Values that came from Secrets (HelmRelease `valuesFrom`) and may appear in this object: masked in everything shown. */
   maskValues?: string[];
+  /**
+   * Where the object goes when it sets no namespace and no binding says otherwise: for a
+   * HelmRelease's chart objects, the release namespace (targetNamespace, else the HelmRelease's).
+   */
+  releaseNamespace?: string;
+  /**
+   * Fields whose value was derived from a Secret (HelmRelease valuesFrom, Flux substituteFrom):
+   * rendered from placeholders, never from the Secret, and not compared. Each entry is a field
+   * path and the Secret (`namespace/name`) it came from.
+   */
+  secretDerived?: Array<{ path: Array<string | number>; secret: string }>;
 }
 
 /** Something the preview could not render, for the plan. */
@@ -58,7 +70,10 @@ export interface RenderProblem {
 export interface RenderUnit {
   /** Absolute folder (kustomize, plain or Helm chart) or file. */
   root: string;
-  kind: 'kustomize' | 'folder' | 'file' | 'helm';
+  /** `refused`: not rendered, for the reason in {@link RenderUnit.refused} (a path outside the repository, a kustomization cycle). */
+  kind: 'kustomize' | 'folder' | 'file' | 'helm' | 'refused';
+  /** Why a `refused` unit is not rendered; reported on its binding document or kustomization. */
+  refused?: string;
   binding?: PreviewBinding;
   /** For `helm` units: the chart and how the Argo CD Application renders it. */
   helm?: LocalHelmChart;
@@ -127,5 +142,7 @@ export interface UnitContext {
   root: string;
   /** Notes found while rendering a unit, keyed by the unit's root, added to the plan's notes in unit order. */
   unitNotes: Map<string, string[]>;
+  /** The repository index: the kustomizations a build reads are checked against it before the build (kustomize-confinement.ts). */
+  index: RepoIndex;
   signal?: AbortSignal;
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import { Limiter, mapLimit } from '../util/concurrency.js';
 import { KUSTOMIZATION_FILE_NAMES } from './flux-build.js';
+import { checkSourceFile } from './source-confinement.js';
 import type { Rendered } from './render-types.js';
 import { parseSourceDocuments, type SourceDocument } from './source-documents.js';
 
@@ -37,11 +38,22 @@ export class FileTexts {
   /** Callers fan out (units × files), so open files are bounded here, once for all of them. */
   private readonly reads = new Limiter(READ_CONCURRENCY);
 
+  /**
+   * `root`: when given, only regular files inside it (links resolved) and under the size cap
+   * are read; anything else rejects with a ConfinementError (a kustomization may name
+   * /proc/self/environ, /dev/zero or ../../outside.yaml as an input).
+   */
+  constructor(private readonly root?: string) {}
+
   /** The file's text; rejects like `fs.readFile`. */
   read(file: string): Promise<string> {
     const cached = this.texts.get(file);
     if (cached) return cached;
-    const p = this.reads.run(() => fs.readFile(file, 'utf8'));
+    const root = this.root;
+    const p = this.reads.run(async () => {
+      if (root) await checkSourceFile(root, file);
+      return fs.readFile(file, 'utf8');
+    });
     if (this.bytes < TEXT_CACHE_BYTES) {
       this.texts.set(file, p);
       p.then(

@@ -25,12 +25,19 @@ export interface KustomizationInfo {
   files: string[];
   /** The referenced files that are patches (they do not declare objects, they change them). */
   patchFiles: string[];
+  /** Remote references (URLs, git refs): the preview does not fetch them (kustomize-confinement.ts). */
+  remote: string[];
+  /** Generator inputs (files, env files) as written, resolved against `dir`; checked before a build. */
+  generatorFiles: string[];
+  /** secretGenerator literals and the env files they read: registered for redaction (kustomize echoes them in errors). */
+  secretLiterals: string[];
+  secretEnvFiles: string[];
 }
 
 export const isRemote = (ref: string) => /^[a-z]+:\/\/|^github\.com\/|^git@|\?ref=/.test(ref);
 
 export async function readKustomization(dir: string, file: string, texts: FileTexts): Promise<KustomizationInfo> {
-  const info: KustomizationInfo = { dir, file, dirs: [], files: [], patchFiles: [] };
+  const info: KustomizationInfo = { dir, file, dirs: [], files: [], patchFiles: [], remote: [], generatorFiles: [], secretLiterals: [], secretEnvFiles: [] };
   let k: Record<string, unknown>;
   try {
     k = (parseYaml(await texts.read(file)) ?? {}) as Record<string, unknown>;
@@ -45,6 +52,11 @@ export async function readKustomization(dir: string, file: string, texts: FileTe
   pushStrings(k.bases);
   pushStrings(k.components);
   pushStrings(k.crds);
+  // Plugin configurations (files or folders of kustomizations) are read by the build too.
+  pushStrings(k.generators);
+  pushStrings(k.transformers);
+  pushStrings(k.validators);
+  pushStrings(k.configurations);
   const patches: string[] = [];
   if (Array.isArray(k.patchesStrategicMerge)) for (const s of k.patchesStrategicMerge) if (typeof s === 'string') patches.push(s);
   for (const key of ['patches', 'patchesJson6902']) {
@@ -59,11 +71,20 @@ export async function readKustomization(dir: string, file: string, texts: FileTe
     for (const g of list) {
       if (!g || typeof g !== 'object') continue;
       const gg = g as Record<string, unknown>;
-      for (const f of [...(Array.isArray(gg.files) ? gg.files : []), ...(Array.isArray(gg.envs) ? gg.envs : []), gg.env]) {
-        if (typeof f === 'string') refs.push(f.includes('=') ? f.slice(f.indexOf('=') + 1) : f);
+      const envFiles = [...(Array.isArray(gg.envs) ? gg.envs : []), gg.env].filter((f): f is string => typeof f === 'string');
+      for (const f of [...(Array.isArray(gg.files) ? gg.files : []), ...envFiles]) {
+        if (typeof f !== 'string') continue;
+        const ref = f.includes('=') ? f.slice(f.indexOf('=') + 1) : f;
+        refs.push(ref);
+        if (!isRemote(ref)) info.generatorFiles.push(path.resolve(dir, ref));
+      }
+      if (key === 'secretGenerator') {
+        if (Array.isArray(gg.literals)) for (const l of gg.literals) if (typeof l === 'string') info.secretLiterals.push(l);
+        for (const f of envFiles) info.secretEnvFiles.push(path.resolve(dir, f));
       }
     }
   }
+  info.remote.push(...refs.filter((ref) => isRemote(ref)));
   const local = refs.filter((ref) => !isRemote(ref) && !ref.includes('\n')).map((ref) => path.resolve(dir, ref));
   const dirs = await Promise.all(local.map(isDir));
   local.forEach((abs, i) => (dirs[i] ? info.dirs : info.files).push(abs));
@@ -121,6 +142,34 @@ export async function indexWith(root: string, texts: FileTexts, signal?: AbortSi
     }
   }
   return { root, yamlFiles, kustomizations, bindings, charts };
+}
+
+/**
+ * The cycles among the repository's kustomizations (a folder that reaches itself through
+ * `resources`/`bases`/`components`, itself included), each once, as the folders in order
+ * starting from the smallest path.
+ */
+export function kustomizationCycles(index: RepoIndex): string[][] {
+  const cycles = new Map<string, string[]>();
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (dir: string): void => {
+    state.set(dir, 'open');
+    stack.push(dir);
+    for (const next of index.kustomizations.get(dir)?.dirs ?? []) {
+      if (!index.kustomizations.has(next)) continue;
+      if (state.get(next) === 'open') {
+        const cycle = stack.slice(stack.indexOf(next));
+        const start = cycle.indexOf([...cycle].sort()[0]!);
+        const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+        cycles.set([...rotated].sort().join('\0'), rotated);
+      } else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(dir, 'done');
+  };
+  for (const dir of [...index.kustomizations.keys()].sort()) if (!state.has(dir)) visit(dir);
+  return [...cycles.values()].sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
 /** Every file a kustomization folder's build reads, following referenced folders. */
@@ -185,6 +234,13 @@ export function resolveUnits(
   const seenFolders = new Set<string>();
   const allBindings: Array<{ binding: PreviewBinding; file?: string; object?: KubeObject }> = [...extraBindings.map((binding) => ({ binding })), ...index.bindings];
   for (const { binding, file: declaredIn, object } of allBindings) {
+    if (binding.pathError) {
+      // The agent refuses this path (outside the repository): an error on the binding, nothing rendered.
+      const root = declaredIn ?? binding.folder;
+      const files = new Set(declaredIn ? [declaredIn] : []);
+      bindingUnits.push({ unit: { root, kind: 'refused', refused: binding.pathError, binding, files, ...(declaredIn ? { declaredIn } : {}) }, selected: selected(root, files) });
+      continue;
+    }
     if (seenFolders.has(binding.folder)) continue;
     const kdir = index.kustomizations.get(binding.folder);
     const files = kdir ? kustomizeTree(index, binding.folder) : folderTree(index, binding.folder);
@@ -226,6 +282,16 @@ export function resolveUnits(
   // Unbound kustomizations: only roots, so a base is rendered through its overlay, as the agent would.
   const referenced = new Set<string>();
   for (const k of index.kustomizations.values()) for (const d of k.dirs) referenced.add(d);
+  // A cycle has no root, so it would be skipped without a word; kustomize says "cycle detected": so does the preview.
+  for (const cycle of kustomizationCycles(index)) {
+    const dir = cycle[0]!;
+    if (coveredDirs.some((c) => within(dir, c))) continue;
+    const files = kustomizeTree(index, dir);
+    if (!selected(dir, files)) continue;
+    for (const f of files) covered.add(f);
+    const label = (d: string) => path.relative(index.root, d) || '.';
+    units.push({ root: dir, kind: 'refused', refused: `kustomization cycle: ${[...cycle, dir].map(label).join(' → ')}. kustomize fails with "cycle detected"; remove the reference that closes the loop.`, files });
+  }
   for (const [dir] of index.kustomizations) {
     if (referenced.has(dir) || coveredDirs.some((c) => within(dir, c))) continue;
     const files = kustomizeTree(index, dir);
