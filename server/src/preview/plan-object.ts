@@ -7,6 +7,7 @@
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { PlanAction } from '../protocol/protocol.js';
 import { maskPair, maskSecret, redact, registerSecretObject } from '../secrets/mask-secrets.js';
+import { withNotCompared } from '../secrets/secret-placeholders.js';
 import type { DesiredObject } from '../render/render-desired.js';
 import { stableYaml } from '../render/stable-yaml.js';
 import { DryRunMemo } from './dry-run-memo.js';
@@ -106,11 +107,15 @@ export async function planObject(run: PlanRun, d: DesiredObject): Promise<void> 
         after = (live ? approximateApply(normalizeObject(foldStringData(live)), foldStringData(object)) : foldStringData(object)) as KubeObject;
       }
     }
-    const liveN = live ? normalizeObject(live) : undefined;
+    // Fields derived from a Secret were rendered from placeholders: neither compared nor shown (secret-placeholders.ts).
+    const liveN = live ? withNotCompared(normalizeObject(live), d.secretDerived) : undefined;
     // A proven no-op's result is the live object itself: no second copy to make or compare.
-    const afterN = after === live && liveN ? liveN : normalizeObject(after);
+    const afterN = after === live && liveN ? liveN : withNotCompared(normalizeObject(after), d.secretDerived);
     const action: PlanAction = !liveN ? 'create' : afterN === liveN || jsonEqual(liveN, afterN) ? 'unchanged' : 'update';
-    const [liveM, afterM] = maskPair(liveN, afterN);
+    const [liveMasked, afterMasked] = maskPair(liveN, afterN);
+    // A Secret's masked field says "not compared" rather than "same".
+    const liveM = liveMasked && withNotCompared(liveMasked, d.secretDerived);
+    const afterM = withNotCompared(afterMasked, d.secretDerived);
     const liveText = liveM ? stableYaml(liveM) : '';
     // Equal objects get equal masks (a Secret value that is the same on both sides is masked the same),
     // so one YAML rendering serves both sides; rendering is the costliest step for unchanged objects.

@@ -15,6 +15,7 @@ import type { AgentKind, PreviewBinding } from '../render/binding.js';
 import { changedFiles, gitTopLevel } from '../util/git.js';
 import { DryRunMemo } from './dry-run-memo.js';
 import { computePlan, type ComputedPlan, type PreviewCluster } from './plan.js';
+import { SecretPlaceholders } from '../secrets/secret-placeholders.js';
 import { renderDesired, type RenderTools } from '../render/render-desired.js';
 
 /** A connected cluster for one preview. */
@@ -137,6 +138,8 @@ export class PreviewService {
       // unreachable cluster still fails fast: its error stops the render.
       const stopRender = new AbortController();
       const renderSignal = params.signal ? AbortSignal.any([params.signal, stopRender.signal]) : stopRender.signal;
+      // Values from substituteFrom Secrets are rendered as placeholders, never as the Secret's values.
+      const placeholders = new SecretPlaceholders();
       const rendering = renderDesired({
         paths,
         root,
@@ -144,7 +147,8 @@ export class PreviewService {
         onlyFiles,
         signal: renderSignal,
         tools: this.options.tools,
-        substituteFromValues: (b) => substituteFromValues(connection.cluster, b, params.signal),
+        substituteFromValues: (b) => substituteFromValues(connection.cluster, b, placeholders, params.signal),
+        placeholders,
         readValuesSource: (kind, namespace, name) => readValuesSource(connection.cluster, kind, namespace, name, params.signal),
       });
       // A cancelled render may reject while the probe is still awaited; it is awaited (and rethrown) below.
@@ -262,17 +266,22 @@ async function readValuesSource(cluster: PreviewCluster, kind: 'ConfigMap' | 'Se
 }
 
 /**
- * Flux `postBuild.substituteFrom` values from ConfigMaps in the binding's
- * namespace. Secret references are deliberately not read: their values would
- * end up in diffs of non-Secret objects.
+ * Flux `postBuild.substituteFrom` values, read in the binding's namespace: a ConfigMap's
+ * values as they are; a Secret's keys only, each variable set to a placeholder token
+ * (secret-placeholders.ts), so the fields it reaches are marked "derived from Secret: not
+ * compared" and its value never reaches the plan.
  */
-async function substituteFromValues(cluster: PreviewCluster, binding: PreviewBinding, signal?: AbortSignal): Promise<Record<string, string>> {
+async function substituteFromValues(cluster: PreviewCluster, binding: PreviewBinding, placeholders: SecretPlaceholders, signal?: AbortSignal): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const ref of binding.substituteFrom ?? []) {
-    if (ref.kind !== 'ConfigMap') continue;
+    if (ref.kind !== 'ConfigMap' && ref.kind !== 'Secret') continue;
     try {
-      const cm = await cluster.get({ group: '', version: 'v1', kind: 'ConfigMap' }, binding.namespace, ref.name, { signal });
-      for (const [k, v] of Object.entries((cm?.data as Record<string, string> | undefined) ?? {})) out[k] = v;
+      const object = await cluster.get({ group: '', version: 'v1', kind: ref.kind }, binding.namespace, ref.name, { signal });
+      const data = ((ref.kind === 'Secret' ? { ...(object?.data as object), ...(object?.stringData as object) } : object?.data) ?? {}) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(data)) {
+        if (ref.kind === 'Secret') out[k] = placeholders.token(`${binding.namespace}/${ref.name}`);
+        else if (typeof v === 'string') out[k] = v;
+      }
     } catch {
       // Unreadable: the variables stay unset, and the plan notes list them.
     }

@@ -14,6 +14,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { ValuesReference } from './render-helm.js';
+import type { SecretPlaceholders } from '../secrets/secret-placeholders.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -167,7 +168,25 @@ function leaves(v: unknown, out: string[] = []): string[] {
  * fail the release: a missing object that is not optional, a missing key,
  * a values document that is not a map, a bad target path.
  */
-export async function resolveValuesFrom(refs: ValuesReference[], namespace: string, read: ValuesSourceReader, inline: Obj | undefined): Promise<ResolvedValues> {
+/**
+ * Every scalar leaf of a Secret's values document replaced by a placeholder token (structure
+ * and booleans kept), so the chart sees the Secret's shape, never its values.
+ */
+function withPlaceholders(v: unknown, token: () => string): unknown {
+  if (Array.isArray(v)) return v.map((x) => withPlaceholders(x, token));
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withPlaceholders(x, token)]));
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') return token();
+  return v;
+}
+
+export async function resolveValuesFrom(
+  refs: ValuesReference[],
+  namespace: string,
+  read: ValuesSourceReader,
+  inline: Obj | undefined,
+  /** When given, Secret values are replaced by its tokens: no Secret value reaches helm (secret-placeholders.ts). */
+  placeholders?: SecretPlaceholders,
+): Promise<ResolvedValues> {
   let values: Obj = {};
   const secretValues: string[] = [];
   const notes: string[] = [];
@@ -187,11 +206,13 @@ export async function resolveValuesFrom(refs: ValuesReference[], namespace: stri
     const key = ref.valuesKey ?? 'values.yaml';
     const raw = data[key];
     if (raw === undefined) throw new Error(`valuesFrom ${label}: missing key '${key}'`);
-    if (ref.kind === 'Secret') secretValues.push(raw.trim());
+    const secretLabel = `${namespace}/${ref.name}`;
+    const hide = ref.kind === 'Secret' && placeholders;
+    if (ref.kind === 'Secret' && !hide) secretValues.push(raw.trim());
     if (ref.targetPath) {
-      if (ref.kind === 'Secret') secretValues.push(raw.replace(/^['"]+|['"]+$/g, ''));
+      if (ref.kind === 'Secret' && !hide) secretValues.push(raw.replace(/^['"]+|['"]+$/g, ''));
       try {
-        replacePathValue(values, ref.targetPath, raw);
+        replacePathValue(values, ref.targetPath, hide ? `"${placeholders.token(secretLabel)}"` : raw);
       } catch (e) {
         // Helm's message quotes the value; only the path is safe to show.
         throw new Error(`valuesFrom ${label}: cannot set targetPath '${ref.targetPath}'${ref.kind === 'Secret' ? '' : `: ${(e as Error).message}`}`);
@@ -206,8 +227,9 @@ export async function resolveValuesFrom(refs: ValuesReference[], namespace: stri
     }
     if (parsed === null || parsed === undefined) continue;
     if (!isObj(parsed)) throw new Error(`valuesFrom ${label}: key '${key}' is not a map of values`);
-    if (ref.kind === 'Secret') secretValues.push(...leaves(parsed));
-    values = mergeMaps(values, parsed);
+    if (hide) parsed = withPlaceholders(parsed, () => placeholders.token(secretLabel));
+    else if (ref.kind === 'Secret') secretValues.push(...leaves(parsed));
+    values = mergeMaps(values, parsed as Obj);
   }
   if (inline) values = mergeMaps(values, inline);
   return { values, secretValues: [...new Set(secretValues.filter((v) => v.length > 0))], notes };

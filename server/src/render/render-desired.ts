@@ -9,11 +9,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import type { Range } from '../findings.js';
-import { registerSecretValue } from '../secrets/mask-secrets.js';
 import { Limiter, mapLimit } from '../util/concurrency.js';
 import type { PreviewBinding } from './binding.js';
 import { applyCommonMetadata, needsFluxBuild } from './flux-build.js';
-import { resolveValuesFrom } from './helm-values-from.js';
+import { renderHelmRelease } from './render-helm-release.js';
+import { fieldsWithPlaceholders } from '../secrets/secret-placeholders.js';
 import { detectTools, matchSource, NO_KUSTOMIZE_MESSAGE, parseStream, run } from './kustomize-build.js';
 import { argoBuild, needsArgoBuild, renderArgoDirectory } from './render-argo.js';
 import { fluxBuild, substituteObject } from './render-flux.js';
@@ -32,8 +32,6 @@ export { detectTools, findOnPath, NO_KUSTOMIZE_MESSAGE } from './kustomize-build
 export { kustomizationFileOf } from './repo-files.js';
 export { indexRepository, resolveUnits, type RepoIndex } from './repo-index.js';
 export { needsArgoBuild } from './render-argo.js';
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 const FILE_START: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -201,10 +199,16 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
     const common = unit.binding?.agent === 'flux' ? unit.binding.build?.commonMetadata : undefined;
     for (const r of rendered) {
       let object = r.object;
+      let secretDerived: DesiredObject['secretDerived'];
       if (vars) {
         const s = substituteObject(object, vars);
         object = s.object;
         for (const u of s.unset) unsetAll.add(u);
+        // A substituteFrom Secret's variable is a placeholder: the fields it reached are not compared.
+        if (opts.placeholders?.used) {
+          const fields = fieldsWithPlaceholders(object, opts.placeholders);
+          if (fields.length) secretDerived = fields;
+        }
       }
       // kustomize-controller sets commonMetadata after the substitution (so it is not substituted itself).
       if (common) object = applyCommonMetadata(object, common);
@@ -220,63 +224,15 @@ export async function renderDesired(opts: RenderOptions): Promise<RenderResult> 
             ? { file: r.file, range: FILE_START, mapped: true }
             : undefined,
         note: helmNote(object, tools, opts.root),
+        ...(secretDerived ? { secretDerived } : {}),
       });
       // A Flux HelmRelease of a chart in this repository: helm-controller renders it; so does the preview.
       if (tools.helm && object.kind === 'HelmRelease' && isHelmObject(object)) {
-        const source = helmSourceOf(object, opts.root);
-        if (source?.kind !== 'local') continue;
-        const release = `HelmRelease ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
-        let chart = source.chart;
-        let secretValues: string[] = [];
-        // Reported on the HelmRelease's document.
-        const helmProblem = (message: string) =>
-          problems.push({
-            unit: unit.root,
-            label: path.relative(opts.root, source.chart.chartDir) || '.',
-            file: r.doc?.file ?? unit.root,
-            ...(r.doc ? { range: r.doc.range } : {}),
-            message,
-            binding: unit.binding,
-          });
-        if (chart.valuesFrom?.length) {
-          if (!opts.readValuesSource) {
-            notes.push(`${release}: valuesFrom not applied (no cluster access): rendered with spec.values only`);
-          } else {
-            try {
-              // A HelmRelease's inline values are always a map (render-helm.ts reads nothing else).
-              const inline = chart.values as Record<string, unknown> | undefined;
-              const resolved = await resolveValuesFrom(chart.valuesFrom, chart.valuesFromNamespace ?? 'default', opts.readValuesSource, inline);
-              chart = { ...chart, values: resolved.values };
-              secretValues = resolved.secretValues;
-              for (const v of secretValues) {
-                registerSecretValue(v);
-                maskValues.add(v);
-              }
-              for (const n of resolved.notes) notes.push(`${release}: ${n}`);
-            } catch (e) {
-              if (opts.signal?.aborted) throw e;
-              helmProblem(`${release} cannot be rendered: ${(e as Error).message}`);
-              continue;
-            }
-          }
-        }
-        // helm-controller installs what the chart leaves without a namespace in the release namespace.
-        const releaseNamespace = str((object.spec as Record<string, unknown> | undefined)?.targetNamespace) ?? object.metadata.namespace ?? unit.binding?.targetNamespace;
-        try {
-          await checkChartSources(opts.root, chart, opts.signal);
-          for (const h of fromHelm(await renderHelmChart(tools.helm, chart, opts.signal), r.doc)) {
-            objects.push({
-              object: h.object,
-              unit: unit.root,
-              source: h.doc ? { file: h.doc.file, range: h.doc.range, document: h.doc, mapped: true } : h.file ? { file: h.file, range: FILE_START, mapped: true } : undefined,
-              ...(secretValues.length ? { maskValues: secretValues } : {}),
-              ...(releaseNamespace ? { releaseNamespace } : {}),
-            });
-          }
-        } catch (e) {
-          if (opts.signal?.aborted) throw e;
-          helmProblem(e instanceof ConfinementError ? `${release} cannot be rendered: ${e.message}` : `helm template failed for HelmRelease ${object.metadata.name}: ${(e as Error).message}`);
-        }
+        const h = await renderHelmRelease(object, r, unit, opts, tools.helm);
+        objects.push(...h.objects);
+        problems.push(...h.problems);
+        notes.push(...h.notes);
+        for (const v of h.maskValues) maskValues.add(v);
       }
     }
     for (const o of objects) {

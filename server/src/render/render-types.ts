@@ -11,6 +11,7 @@ import type { Limiter } from '../util/concurrency.js';
 import type { RepoIndex } from './repo-index.js';
 import type { PreviewBinding } from './binding.js';
 import type { ValuesSourceReader } from './helm-values-from.js';
+import type { SecretPlaceholders } from '../secrets/secret-placeholders.js';
 import type { LocalHelmChart } from './render-helm.js';
 import type { FileTexts } from './repo-files.js';
 import type { SourceDocument } from './source-documents.js';
@@ -115,6 +116,8 @@ export interface RenderOptions {
    * Without it (no cluster), HelmReleases are rendered with `spec.values` only and the plan notes say so.
    */
   readValuesSource?: ValuesSourceReader;
+  /** The placeholders `substituteFromValues` hands out for Secret variables: the fields they reach are Secret-derived. */
+  placeholders?: SecretPlaceholders;
   signal?: AbortSignal;
   /** Overrides the PATH lookup of tools, for tests. */
   tools?: Partial<RenderTools>;
