@@ -238,6 +238,7 @@ describe('Secret values appear on no output path', { skip }, () => {
       const numberEntry = plan.entries.find((e) => e.name === 'number');
       assert.equal(nestedEntry?.action, 'error', JSON.stringify(nestedEntry));
       assert.match(nestedEntry.message ?? '', /stringData/, 'the field path is kept');
+      assert.match(nestedEntry.message ?? '', /message is not shown/, 'the value part of the message is dropped');
       assert.equal(numberEntry?.action, 'error', JSON.stringify(numberEntry));
       assert.match(numberEntry.message ?? '', /data/);
       // The generator literal kustomize rejected: the problem is reported without the literal.

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecret, redact, registerSecretObject } from '../../server/src/secrets/mask-secrets.js';
+import { safeKustomizeError } from '../../server/src/render/kustomize-build.js';
 
 test('nested and non-string Secret values are redacted and masked', () => {
   const secret = {
@@ -25,4 +26,12 @@ test('nested and non-string Secret values are redacted and masked', () => {
   const masked = maskSecret(secret) as any;
   assert.deepEqual(masked.stringData, { url: '***', list: '***' });
   assert.deepEqual(masked.data, { pin: '***', flag: '***' });
+});
+
+test('kustomize errors about generator inputs never quote the input', () => {
+  const kustomize = 'err="loading KV pairs: literal sources [ab]: invalid literal source ab, expected key=value"';
+  const shown = safeKustomizeError(kustomize);
+  assert.ok(!shown.includes('[ab]') && !shown.includes('source ab'), shown);
+  assert.match(shown, /a literal \(key=value\)/);
+  assert.equal(safeKustomizeError('accumulating resources: missing file x.yaml'), 'accumulating resources: missing file x.yaml');
 });

@@ -12,6 +12,8 @@ export class ClusterRequestError extends Error implements ClusterError {
     readonly status: number,
     readonly reason: string,
     message: string,
+    /** The Status `details.causes` (field path and reason of each problem), when the server gave them. */
+    readonly causes?: ReadonlyArray<{ field?: string; reason?: string }>,
   ) {
     super(redact(message));
     this.name = 'ClusterRequestError';

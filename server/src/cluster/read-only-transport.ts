@@ -129,16 +129,23 @@ function transportError(err: NodeJS.ErrnoException, server: string): ClusterRequ
 function statusError(res: RawResponse): ClusterRequestError {
   let reason = http.STATUS_CODES[res.status]?.replace(/\s+/g, '') ?? 'Error';
   let message = `The API server answered ${res.status}.`;
+  let causes: Array<{ field?: string; reason?: string }> | undefined;
   try {
-    const st = JSON.parse(res.body) as { reason?: string; message?: string };
+    const st = JSON.parse(res.body) as { reason?: string; message?: string; details?: { causes?: Array<{ field?: unknown; reason?: unknown; type?: unknown }> } };
     if (st.reason) reason = st.reason;
     if (st.message) message = st.message;
+    if (Array.isArray(st.details?.causes)) {
+      causes = st.details.causes.map((c) => ({
+        ...(typeof c.field === 'string' ? { field: c.field } : {}),
+        ...(typeof (c.reason ?? c.type) === 'string' ? { reason: String(c.reason ?? c.type) } : {}),
+      }));
+    }
   } catch {
     if (res.body) message = `${message} ${res.body.slice(0, 300)}`;
   }
   if (res.status === 401) message = `Unauthorized: the credentials of this kubeconfig user were rejected (expired or invalid token?). ${message}`;
   if (res.status === 429) message = `The API server is throttling requests (429). ${message}`;
-  return new ClusterRequestError(res.status, reason, message);
+  return new ClusterRequestError(res.status, reason, message, causes);
 }
 
 /** A body's text, or a marker when it cannot be decoded (an error answer must still settle). */

@@ -118,8 +118,12 @@ export class PlanRun {
 
   /** An error entry for a cluster error, on the field the API server names when it names one. */
   errorItem(d: DesiredObject, o: KubeObject, err: ClusterError, prefix = ''): PlanItem {
-    const message = redact(`${prefix}${err.status ? `${err.status} ${err.reason}: ` : `${err.reason}: `}${err.message}`);
     const fieldPath = fieldPathFromMessage(err.message);
+    const head = `${prefix}${err.status ? `${err.status} ${err.reason}: ` : `${err.reason}: `}`;
+    // For a Secret (a generated one too) the API server's message can echo the value it rejects
+    // ("expected string, got …{"url":"postgres://app:PASSWORD@db"}"): only the reason and field path are kept.
+    const secret = o.kind === 'Secret' && (o.apiVersion === 'v1' || o.apiVersion === undefined);
+    const message = redact(secret ? `${head}${secretErrorText(o, err, fieldPath)}` : `${head}${err.message}`);
     return { action: 'error', ...this.entryBase(d, o), ...this.sourceOf(d, fieldPath), message, liveText: '', afterText: '' };
   }
 
@@ -173,6 +177,15 @@ export class PlanRun {
     for (const i of this.items) counts[i.action]++;
     return { entries: this.items, counts, notes: this.notes, stats: this.stats, createdAt: new Date().toISOString() };
   }
+}
+
+/** What is said about a rejected Secret: where, never what (see {@link PlanRun.errorItem}). */
+function secretErrorText(o: KubeObject, err: ClusterError, fieldPath: string | undefined): string {
+  const causes = (err as { causes?: ReadonlyArray<{ field?: string; reason?: string }> }).causes ?? [];
+  const fields = causes.filter((c) => c.field).map((c) => `${c.field}${c.reason ? ` (${c.reason})` : ''}`);
+  if (!fields.length && fieldPath) fields.push(fieldPath);
+  const where = fields.length ? ` at ${fields.join(', ')}` : '';
+  return `Secret ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name ?? ''} is invalid${where}. The server's message is not shown because it can contain the Secret's values; check the field's type and encoding (data values are base64 strings, stringData values are plain strings).`;
 }
 
 /** The key of a kind in a namespace, for LIST grouping. */

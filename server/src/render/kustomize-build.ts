@@ -55,9 +55,25 @@ export async function detectToolsNow(): Promise<RenderTools> {
 export const NO_KUSTOMIZE_MESSAGE =
   'Cannot build this kustomization: neither `kustomize` nor `kubectl` was found on PATH. Install kubectl (it includes kustomize) or kustomize, then preview again.';
 
+/**
+ * kustomize's errors about generator inputs quote them ("invalid literal source
+ * gen-literal-VALUE, expected key=value"); for a secretGenerator that is the Secret. Such a
+ * message is replaced by what it is about and what to check.
+ */
+export function safeKustomizeError(message: string): string {
+  if (!/loading KV pairs|literal source|env source|env file|secretGenerator|configMapGenerator/i.test(message)) return message;
+  const field = /literal/i.test(message) ? 'a literal (key=value)' : /env/i.test(message) ? 'an env file line (KEY=value)' : 'a generator input';
+  return `a configMapGenerator or secretGenerator has an invalid input: ${field}. kustomize's message is not shown because it quotes the value, which may be a Secret.`;
+}
+
 /** Runs kustomize (execFile, no shell, 120 s); throws with the last lines of its own message. */
-export function run(command: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
-  return runFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: minimalToolEnv(), errorLines: 5 });
+export async function run(command: string, args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
+  try {
+    return await runFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: minimalToolEnv(), errorLines: 5 });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new Error(safeKustomizeError((e as Error).message));
+  }
 }
 
 /**
