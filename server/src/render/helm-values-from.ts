@@ -7,10 +7,11 @@
  * skipped only when `optional`; a missing key or a bad path fails, as it
  * does in the controller.
  *
- * Secret values are read only to be passed to helm. Every leaf value that
- * came from a Secret is returned in {@link ResolvedValues.secretValues} so
- * that the caller masks it in everything shown (charts may copy values into
- * ConfigMaps, Deployments, error messages...).
+ * With placeholders (a preview against a cluster, render-helm-release.ts),
+ * a Secret's values never reach helm: every scalar leaf becomes a placeholder
+ * token and the caller finds the fields they reach. Without, every leaf value
+ * that came from a Secret is returned in {@link ResolvedValues.secretValues}
+ * so that the caller masks it in everything shown.
  */
 import { parse as parseYaml } from 'yaml';
 import type { ValuesReference } from './render-helm.js';
