@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { collectOpenApi } from './openapi-bundle.js';
 import { crdToSchemas } from './crd-schemas.js';
-import { joinApiVersion, packageOf, splitApiVersion, type BundleIndex, type DefinitionMap, type KindEntry, type SchemaNode } from './schema-types.js';
+import { joinApiVersion, packageOf, splitApiVersion, type BundleIndex, type DefinitionMap, type KindEntry, type RetiredKind, type SchemaNode } from './schema-types.js';
+import type { CatalogIndex, CatalogProject } from './catalog-types.js';
 
 /** Where a resolved kind's schema came from. */
-export type SchemaOrigin = 'workspace' | 'cluster' | 'bundled';
+export type SchemaOrigin = 'workspace' | 'cluster' | 'catalog' | 'bundled';
 
 /** A provider of definitions: a map, or a lazy loader. */
 interface SchemaSource {
@@ -20,6 +21,8 @@ interface SchemaSource {
   origin: SchemaOrigin;
   kinds: KindEntry[];
   get(name: string): SchemaNode | undefined;
+  /** Versions this source knows but does not serve (CRD versions with `served: false`). */
+  retired?: RetiredKind[];
 }
 
 /** A kind found in the registry, with its whole-object schema already resolved. */
@@ -28,6 +31,16 @@ export interface ResolvedKind {
   origin: SchemaOrigin;
   sourceId: string;
   schema: FlatSchema;
+  /** The catalog project the schema comes from (origin `catalog`). */
+  project?: CatalogProject;
+}
+
+/** An apiVersion/kind that is known but not served, and where that is known from. */
+export interface RetiredLookup {
+  retired: RetiredKind;
+  origin: SchemaOrigin;
+  /** The catalog project that dropped it (origin `catalog`). */
+  project?: CatalogProject;
 }
 
 /**
@@ -41,12 +54,41 @@ export interface FlatSchema extends SchemaNode {
   scope: string;
 }
 
+/** The CRD catalog (`schemas/catalog/`): its index is read on first use, each group/version file when needed. */
+export interface CatalogData {
+  index(): CatalogIndex;
+  readPackage(pkg: string): DefinitionMap | undefined;
+}
+
 /** The data of a bundle: index plus a way to read a definition package. */
 export interface BundleData {
   index: BundleIndex;
   readPackage(pkg: string): DefinitionMap | undefined;
   /** Extra hand-written definitions and kinds (the kustomization schema). */
   extra?: { definitions: DefinitionMap; kinds: KindEntry[] };
+  /** The ecosystem's CRDs. */
+  catalog?: CatalogData;
+}
+
+/** Reads the catalog folder lazily; undefined when there is none. */
+export function readCatalogDirectory(dir: string): CatalogData | undefined {
+  const indexFile = path.join(dir, 'index.json');
+  if (!fs.existsSync(indexFile)) return undefined;
+  let index: CatalogIndex | undefined;
+  let packages: Set<string> | undefined;
+  const load = (): CatalogIndex => {
+    index ??= JSON.parse(fs.readFileSync(indexFile, 'utf8')) as CatalogIndex;
+    packages ??= new Set(index.packages);
+    return index;
+  };
+  return {
+    index: load,
+    readPackage(pkg) {
+      load();
+      if (!packages!.has(pkg)) return undefined;
+      return JSON.parse(fs.readFileSync(path.join(dir, `${pkg}.json`), 'utf8'));
+    },
+  };
 }
 
 /** Reads a bundle from a `schemas/` folder (index.json, definitions/*.json, kustomize.json). */
@@ -62,6 +104,7 @@ export function readBundleDirectory(dir: string): BundleData {
   return {
     index,
     extra,
+    catalog: readCatalogDirectory(path.join(dir, 'catalog')),
     readPackage(pkg) {
       if (!packages.has(pkg)) return undefined;
       return JSON.parse(fs.readFileSync(path.join(dir, 'definitions', `${pkg}.json`), 'utf8'));
@@ -83,6 +126,7 @@ export function findSchemasDir(): string | undefined {
 }
 
 const BUNDLED = 'bundled';
+const CATALOG = 'catalog';
 
 function gvkKey(group: string, version: string, kind: string): string {
   return `${group}/${version}/${kind}`;
@@ -97,6 +141,9 @@ export class SchemaRegistry {
   private readonly workspaceSources = new Map<string, SchemaSource>();
   private readonly clusterSources = new Map<string, SchemaSource>();
   private readonly bundledSource: SchemaSource;
+  private catalogSource?: SchemaSource | null;
+  private catalogProjects?: Map<string, CatalogProject>;
+  private readonly catalogDefs = new Map<string, DefinitionMap | null>();
   private kindIndex?: Map<string, { entry: KindEntry; source: SchemaSource }>;
   private readonly flatCache = new WeakMap<SchemaNode, FlatSchema>();
 
@@ -121,6 +168,40 @@ export class SchemaRegistry {
     };
   }
 
+  /** The catalog as a source, built on first use (reading its index). */
+  private catalog(): SchemaSource | undefined {
+    if (this.catalogSource !== undefined) return this.catalogSource ?? undefined;
+    const data = this.bundle?.catalog;
+    if (!data) {
+      this.catalogSource = null;
+      return undefined;
+    }
+    const index = data.index();
+    this.catalogProjects = new Map(index.projects.map((p) => [p.id, p]));
+    this.catalogSource = {
+      id: CATALOG,
+      origin: 'catalog',
+      kinds: index.kinds,
+      retired: index.retired,
+      get: (name) => {
+        const pkg = packageOf(name);
+        let defs = this.catalogDefs.get(pkg);
+        if (defs === undefined) {
+          defs = data.readPackage(pkg) ?? null;
+          this.catalogDefs.set(pkg, defs);
+        }
+        return defs?.[name];
+      },
+    };
+    return this.catalogSource;
+  }
+
+  /** The catalog's projects and their pinned versions. */
+  catalogInfo(): CatalogProject[] {
+    this.catalog();
+    return [...(this.catalogProjects?.values() ?? [])];
+  }
+
   /** A registry over the `schemas/` folder (found automatically when not given). */
   static fromDirectory(dir = findSchemasDir()): SchemaRegistry {
     return new SchemaRegistry(dir ? readBundleDirectory(dir) : undefined);
@@ -136,16 +217,18 @@ export class SchemaRegistry {
   setWorkspaceCrds(sourceId: string, crds: unknown[]): void {
     const definitions: DefinitionMap = {};
     const kinds: KindEntry[] = [];
+    const retired: RetiredKind[] = [];
     for (const crd of crds) {
       const s = crdToSchemas(crd);
       Object.assign(definitions, s.definitions);
       kinds.push(...s.kinds);
+      retired.push(...s.retired);
     }
-    if (kinds.length === 0) {
+    if (kinds.length === 0 && retired.length === 0) {
       if (this.workspaceSources.delete(sourceId)) this.changed();
       return;
     }
-    this.workspaceSources.set(sourceId, { id: `workspace:${sourceId}`, origin: 'workspace', kinds, get: (n) => definitions[n] });
+    this.workspaceSources.set(sourceId, { id: `workspace:${sourceId}`, origin: 'workspace', kinds, retired, get: (n) => definitions[n] });
     this.changed();
   }
 
@@ -188,6 +271,7 @@ export class SchemaRegistry {
 
   private sourceById(id: string): SchemaSource | undefined {
     if (id === BUNDLED) return this.bundledSource;
+    if (id === CATALOG) return this.catalog();
     if (id.startsWith('workspace:')) return this.workspaceSources.get(id.slice('workspace:'.length));
     if (id.startsWith('cluster:')) return this.clusterSources.get(id.slice('cluster:'.length));
     return undefined;
@@ -197,7 +281,8 @@ export class SchemaRegistry {
     if (this.kindIndex) return this.kindIndex;
     const index = new Map<string, { entry: KindEntry; source: SchemaSource }>();
     // Later sources are overwritten by earlier ones: insert the lowest priority first.
-    const ordered = [this.bundledSource, ...this.clusterSources.values(), ...this.workspaceSources.values()];
+    const catalog = this.catalog();
+    const ordered = [this.bundledSource, ...(catalog ? [catalog] : []), ...this.clusterSources.values(), ...this.workspaceSources.values()];
     for (const source of ordered) {
       for (const entry of source.kinds) index.set(gvkKey(entry.group, entry.version, entry.kind), { entry, source });
     }
@@ -217,7 +302,25 @@ export class SchemaRegistry {
     if (!hit) return undefined;
     const def = hit.source.get(hit.entry.definition) ?? this.bundledSource.get(hit.entry.definition);
     if (!def) return undefined;
-    return { entry: hit.entry, origin: hit.source.origin, sourceId: hit.source.id, schema: this.flatten(def, hit.source.id, hit.entry.definition) };
+    const project = hit.source.origin === 'catalog' ? this.catalogProjects?.get((hit.entry as KindEntry & { project?: string }).project ?? '') : undefined;
+    return { entry: hit.entry, origin: hit.source.origin, sourceId: hit.source.id, schema: this.flatten(def, hit.source.id, hit.entry.definition), ...(project ? { project } : {}) };
+  }
+
+  /**
+   * A version that a CRD of the workspace or the catalog lists but does not serve (or that its
+   * project dropped), when no source serves it. Workspace CRDs are asked first.
+   */
+  retiredKind(apiVersion: string, kind: string): RetiredLookup | undefined {
+    const { group, version } = splitApiVersion(apiVersion);
+    if (this.index().has(gvkKey(group, version, kind))) return undefined;
+    const catalog = this.catalog();
+    for (const source of [...this.workspaceSources.values(), ...(catalog ? [catalog] : [])]) {
+      const hit = source.retired?.find((r) => r.group === group && r.version === version && r.kind === kind);
+      if (!hit) continue;
+      const project = source.origin === 'catalog' ? this.catalogProjects?.get((hit as RetiredKind & { project?: string }).project ?? '') : undefined;
+      return { retired: hit, origin: source.origin, ...(project ? { project } : {}) };
+    }
+    return undefined;
   }
 
   /** Whether any source defines kinds in this API group (`''` is the core group). */
