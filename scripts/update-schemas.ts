@@ -26,43 +26,9 @@ import { collectOpenApi } from '../server/src/schemas/openapi-bundle.js';
 import { crdToSchemas } from '../server/src/schemas/crd-schemas.js';
 import { writeBundle, writeKubeconformSchemas } from '../server/src/schemas/bundle-writer.js';
 import type { DefinitionMap, KindEntry } from '../server/src/schemas/schema-types.js';
-import { readGoOpenApiEnums } from '../server/src/schemas/go-openapi-enums.js';
 import { buildCatalog, writeCatalog, type ProjectCrds } from '../server/src/schemas/catalog-writer.js';
 import { collectProject, type CatalogSources } from './catalog/collect-crds.js';
-import { execFileSync } from 'node:child_process';
-import * as os from 'node:os';
-
-/**
- * kube-apiserver does not publish `enum` in /openapi/v3; the generated Go
- * definitions of the same release (in the Go module cache, where building
- * the control plane put them) do. Overlays them; returns how many were added.
- */
-function overlayEnums(definitions: DefinitionMap, kubernetesVersion: string, explicit?: string): number {
-  let modCache = path.join(os.homedir(), 'go', 'pkg', 'mod');
-  try {
-    modCache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim() || modCache;
-  } catch {
-    // Without a Go toolchain on PATH, fall back to the default module cache.
-  }
-  const file = explicit ?? path.join(modCache, `k8s.io/kubernetes@${kubernetesVersion}`, 'pkg/generated/openapi/zz_generated.openapi.go');
-  if (!fs.existsSync(file)) {
-    console.warn(`update-schemas: ${file} not found: built-in enums not added (build the control plane first)`);
-    return 0;
-  }
-  let count = 0;
-  for (const [def, props] of Object.entries(readGoOpenApiEnums(fs.readFileSync(file, 'utf8')))) {
-    const schema = definitions[def];
-    for (const [prop, values] of Object.entries(props)) {
-      const target = schema?.properties?.[prop];
-      if (!target) continue;
-      if (target.type === 'array' && target.items && !target.items.$ref) target.items.enum = values;
-      else if (target.type !== 'array') target.enum = values;
-      else continue;
-      count++;
-    }
-  }
-  return count;
-}
+import { overlayEnums, updateKubernetesVersions } from './kubernetes/collect-versions.js';
 
 const repoRoot = path.resolve(__dirname, '..');
 const MAX_DESCRIPTION = 700;
@@ -194,6 +160,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.only.has('catalog')) updateCatalog(path.join(args.out, 'catalog'));
   if (args.only.has('bundle')) await updateBundle(args);
+  if (args.only.has('kubernetes')) updateKubernetesVersions(path.join(args.out, 'kubernetes'), { maxDescription: MAX_DESCRIPTION });
 }
 
 async function updateBundle(args: Args): Promise<void> {

@@ -87,7 +87,7 @@ test('the bundle holds the control plane version with Flux and Argo CD CRDs', ()
   assert.equal(registry.lookupKind('v1', 'Namespace')?.entry.namespaced, false);
 });
 
-test('workspace CRDs take precedence over the bundle, and removing them restores it', () => {
+test('workspace CRDs take precedence over the catalog, and removing them restores it', () => {
   const registry = SchemaRegistry.fromDirectory();
   const generation = registry.generation;
   registry.addCrd('/w/crd.yaml', {
@@ -100,5 +100,5 @@ test('workspace CRDs take precedence over the bundle, and removing them restores
   // ObjectMeta of a workspace CRD resolves from the bundle.
   assert.ok(registry.schemaAt('source.toolkit.fluxcd.io/v1', 'GitRepository', ['metadata', 'labels']));
   registry.removeSource('/w/crd.yaml');
-  assert.equal(registry.lookupKind('source.toolkit.fluxcd.io/v1', 'GitRepository')?.origin, 'bundled');
+  assert.equal(registry.lookupKind('source.toolkit.fluxcd.io/v1', 'GitRepository')?.origin, 'catalog');
 });

@@ -12,6 +12,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import type { Finding } from '../findings.js';
 import { DEFAULT_MAX_BYTES } from '../manifests/parse-manifests.js';
 import { createDefaultEngine, type ValidationEngine } from '../validation/validation-engine.js';
+import { minorOf } from '../schemas/kubernetes-versions.js';
 import { EXIT, parseOptions, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { formatHuman, formatJson, formatSarif, summarize, type FileReport } from './validation-report.js';
 
@@ -27,6 +28,7 @@ interface ValidationJob {
   contextFiles: string[];
   maxBytes: number;
   schemasDir?: string;
+  kubernetesVersion?: string;
 }
 
 /** What a worker is started with: enough to load the schemas before the file list is known. */
@@ -34,6 +36,7 @@ interface WorkerSetup {
   kind: typeof WORKER_KIND;
   maxBytes: number;
   schemasDir?: string;
+  kubernetesVersion?: string;
 }
 
 /** The work shared by the main thread and the workers: each claims the next file index from `next`. */
@@ -51,8 +54,10 @@ function isContextFile(file: string, read: () => string): boolean {
   return read().includes('CustomResourceDefinition');
 }
 
-function engineFor(o: { maxBytes: number; schemasDir?: string }): ValidationEngine {
-  return createDefaultEngine({ schemasDir: o.schemasDir, limits: { maxBytes: o.maxBytes } });
+function engineFor(o: { maxBytes: number; schemasDir?: string; kubernetesVersion?: string }): ValidationEngine {
+  const engine = createDefaultEngine({ schemasDir: o.schemasDir, limits: { maxBytes: o.maxBytes } });
+  if (o.kubernetesVersion) engine.setKubernetesVersion(o.kubernetesVersion);
+  return engine;
 }
 
 /**
@@ -185,6 +190,9 @@ Options:
   -o, --output <format>   human (default): file:line:col: severity: message [code]
                           json: one JSON document with all findings
                           sarif: SARIF 2.1.0, for code scanning
+      --kubernetes-version <v>  validate built-in kinds for this Kubernetes minor (e.g. 1.34;
+                          default: the newest bundled); deprecated and removed
+                          apiVersions are reported for it
       --schemas <dir>     use schemas from this folder instead of the bundled ones
       --max-file-size <kb>  skip files larger than this (default ${DEFAULT_MAX_BYTES / 1024})
   -j, --jobs <n>          validate in n threads: this one and n-1 workers (default:
@@ -196,7 +204,7 @@ Warnings and information (such as "not validated: no schema") do not fail.
 `,
   async run(args: string[], io: CliIo): Promise<number> {
     const { options, positionals } = parseOptions(args, {
-      values: ['output', 'schemas', 'max-file-size', 'jobs'],
+      values: ['output', 'schemas', 'max-file-size', 'jobs', 'kubernetes-version'],
       flags: ['help'],
       aliases: { '-o': 'output', '-h': 'help', '-j': 'jobs' },
     });
@@ -216,6 +224,18 @@ Warnings and information (such as "not validated: no schema") do not fail.
     const schemasDir = options.schemas ? path.resolve(io.cwd, options.schemas as string) : undefined;
     if (schemasDir && !fs.existsSync(path.join(schemasDir, 'index.json'))) throw new UsageError(`--schemas ${options.schemas}: no index.json there`);
 
+    let kubernetesVersion = options['kubernetes-version'] as string | undefined;
+    if (kubernetesVersion !== undefined) {
+      if (!minorOf(kubernetesVersion)) throw new UsageError(`--kubernetes-version must look like 1.34 or v1.34.2 (got "${kubernetesVersion}")`);
+      const probe = createDefaultEngine({ schemasDir });
+      const effective = probe.setKubernetesVersion(kubernetesVersion);
+      if (minorOf(effective) !== minorOf(kubernetesVersion)) {
+        const bundled = probe.registry.supportedKubernetesVersions().map((v) => minorOf(v)).join(', ');
+        io.stderr(`gitops-lens: Kubernetes ${minorOf(kubernetesVersion)} is not bundled (bundled: ${bundled}); validating for ${minorOf(effective)}.\n`);
+      }
+      kubernetesVersion = effective;
+    }
+
     const targets = positionals.map((p) => path.resolve(io.cwd, p));
     for (const [i, t] of targets.entries()) if (!fs.existsSync(t)) throw new UsageError(`${positionals[i]}: no such file or folder`);
     const files = [...new Set(targets.flatMap(collectFiles))];
@@ -227,7 +247,7 @@ Warnings and information (such as "not validated: no schema") do not fail.
 
     // Workers start now, so loading their bundle and schemas overlaps with the first pass
     // below; the main thread validates a share too, so `jobs` threads work in all.
-    const workers = jobs > 1 && files.length >= PARALLEL_THRESHOLD ? new ValidationWorkers(jobs - 1, { maxBytes, schemasDir }) : undefined;
+    const workers = jobs > 1 && files.length >= PARALLEL_THRESHOLD ? new ValidationWorkers(jobs - 1, { maxBytes, schemasDir, kubernetesVersion }) : undefined;
 
     // First pass: find what classification depends on (kustomizations, charts, CRDs, also in
     // folders above the paths), so results do not depend on file order or on how files are
@@ -245,7 +265,7 @@ Warnings and information (such as "not validated: no schema") do not fail.
       toValidate.push(f);
       if (isContextFile(f, () => fs.readFileSync(f, 'utf8'))) contextFiles.add(f);
     }
-    const job: ValidationJob = { files: toValidate, contextFiles: [...contextFiles], maxBytes, schemasDir };
+    const job: ValidationJob = { files: toValidate, contextFiles: [...contextFiles], maxBytes, schemasDir, kubernetesVersion };
     let results: Map<string, Finding[]>;
     if (workers && toValidate.length >= PARALLEL_THRESHOLD) {
       results = await workers.run(job);

@@ -120,7 +120,7 @@ export function installDrift(ctx: ServerContext): () => void {
         ? {
             listMapKeys: (apiVersion: string, kind: string, p: Array<string | number>) => ctx.schemas!.listMapKeys(apiVersion, kind, p),
             onClusterSchemas: (context: string, docs: unknown[], info: ClusterSchemaInfo) => {
-              ctx.schemas!.setClusterSchemas(`cluster:${context}`, docs);
+              ctx.schemas!.setClusterSchemas(`cluster:${context}`, docs, info.kubernetesVersion);
               const cachedAt = new Date().toISOString();
               schemaSources.set(context, { kind: 'cluster', context, ...(info.kubernetesVersion ? { kubernetesVersion: info.kubernetesVersion } : {}) });
               ctx.log.info(`Validation now uses the OpenAPI schemas of context ${context}.`);
@@ -262,7 +262,7 @@ export function installDrift(ctx: ServerContext): () => void {
     if (!entry) return;
     const docs = Object.values(entry.documents);
     if (!docs.length) return;
-    ctx.schemas.setClusterSchemas(`cluster:${status.context}`, docs);
+    ctx.schemas.setClusterSchemas(`cluster:${status.context}`, docs, entry.kubernetesVersion);
     schemaSources.set(status.context, {
       kind: 'cluster-cache',
       context: status.context,

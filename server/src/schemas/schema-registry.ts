@@ -11,6 +11,7 @@ import { collectOpenApi } from './openapi-bundle.js';
 import { crdToSchemas } from './crd-schemas.js';
 import { joinApiVersion, packageOf, splitApiVersion, type BundleIndex, type DefinitionMap, type KindEntry, type RetiredKind, type SchemaNode } from './schema-types.js';
 import type { CatalogIndex, CatalogProject } from './catalog-types.js';
+import { compareMinor, minorOf, type ApiLifecycle, type KubernetesVersionDiff, type KubernetesVersionsIndex } from './kubernetes-versions.js';
 
 /** Where a resolved kind's schema came from. */
 export type SchemaOrigin = 'workspace' | 'cluster' | 'catalog' | 'bundled';
@@ -68,6 +69,30 @@ export interface BundleData {
   extra?: { definitions: DefinitionMap; kinds: KindEntry[] };
   /** The ecosystem's CRDs. */
   catalog?: CatalogData;
+  /** Older Kubernetes versions (diffs against this bundle) and the API lifecycle table. */
+  kubernetes?: KubernetesData;
+}
+
+/** `schemas/kubernetes/`: read on first use. */
+export interface KubernetesData {
+  index(): KubernetesVersionsIndex;
+  readVersion(file: string): KubernetesVersionDiff;
+}
+
+/** Reads `schemas/kubernetes/` lazily; undefined when there is none. */
+export function readKubernetesDirectory(dir: string): KubernetesData | undefined {
+  const indexFile = path.join(dir, 'index.json');
+  if (!fs.existsSync(indexFile)) return undefined;
+  let index: KubernetesVersionsIndex | undefined;
+  const diffs = new Map<string, KubernetesVersionDiff>();
+  return {
+    index: () => (index ??= JSON.parse(fs.readFileSync(indexFile, 'utf8')) as KubernetesVersionsIndex),
+    readVersion(file) {
+      let d = diffs.get(file);
+      if (!d) diffs.set(file, (d = JSON.parse(fs.readFileSync(path.join(dir, path.basename(file)), 'utf8')) as KubernetesVersionDiff));
+      return d;
+    },
+  };
 }
 
 /** Reads the catalog folder lazily; undefined when there is none. */
@@ -105,6 +130,7 @@ export function readBundleDirectory(dir: string): BundleData {
     index,
     extra,
     catalog: readCatalogDirectory(path.join(dir, 'catalog')),
+    kubernetes: readKubernetesDirectory(path.join(dir, 'kubernetes')),
     readPackage(pkg) {
       if (!packages.has(pkg)) return undefined;
       return JSON.parse(fs.readFileSync(path.join(dir, 'definitions', `${pkg}.json`), 'utf8'));
@@ -145,7 +171,12 @@ export class SchemaRegistry {
   private catalogProjects?: Map<string, CatalogProject>;
   private readonly catalogDefs = new Map<string, DefinitionMap | null>();
   private kindIndex?: Map<string, { entry: KindEntry; source: SchemaSource }>;
-  private readonly flatCache = new WeakMap<SchemaNode, FlatSchema>();
+  private flatCache = new WeakMap<SchemaNode, FlatSchema>();
+  /** The target Kubernetes version's diff against the bundle (undefined: the bundle's own version). */
+  private versionDiff?: KubernetesVersionDiff;
+  private targetVersion?: string;
+  private requestedVersion = '';
+  private readonly clusterVersions = new Map<string, string>();
 
   constructor(bundle?: BundleData) {
     this.bundle = bundle;
@@ -157,6 +188,8 @@ export class SchemaRegistry {
       get: (name) => {
         const extra = this.bundle?.extra?.definitions[name];
         if (extra) return extra;
+        const diff = this.versionDiff?.definitions;
+        if (diff && name in diff) return diff[name] ?? undefined;
         const pkg = packageOf(name);
         let defs = this.bundledDefs.get(pkg);
         if (defs === undefined) {
@@ -166,6 +199,55 @@ export class SchemaRegistry {
         return defs?.[name];
       },
     };
+  }
+
+  /** The Kubernetes version that built-in kinds are validated for (`v1.36.3`). */
+  get kubernetesVersion(): string {
+    return this.targetVersion ?? this.bundle?.index.kubernetesVersion ?? 'none';
+  }
+
+  /** The bundled Kubernetes versions, newest first. */
+  supportedKubernetesVersions(): string[] {
+    const k = this.bundle?.kubernetes?.index();
+    return k ? k.versions.map((v) => v.version) : [this.bundle?.index.kubernetesVersion ?? 'none'];
+  }
+
+  /**
+   * Sets the target Kubernetes version (`gitopsLens.kubernetesVersion`, `--kubernetes-version`):
+   * `1.34`, `v1.34` or `v1.34.2` picks the bundled release of that minor; empty means the bound
+   * cluster's version when a cluster's schemas are loaded, else the newest bundled. A minor outside
+   * the bundled range is clamped to the nearest one. Returns the version now in effect.
+   */
+  setKubernetesVersion(requested: string | undefined): string {
+    this.requestedVersion = (requested ?? '').trim();
+    this.applyKubernetesVersion();
+    return this.kubernetesVersion;
+  }
+
+  /** The API lifecycle entry (deprecation, removal, replacement) of a built-in apiVersion/kind. */
+  builtinLifecycle(group: string, version: string, kind: string): ApiLifecycle | undefined {
+    return this.bundle?.kubernetes?.index().lifecycle.find((e) => e.group === group && e.version === version && e.kind === kind);
+  }
+
+  private applyKubernetesVersion(): void {
+    const data = this.bundle?.kubernetes;
+    const wanted = this.requestedVersion || [...this.clusterVersions.values()].sort((a, b) => compareMinor(minorOf(b) ?? '0.0', minorOf(a) ?? '0.0'))[0] || '';
+    const minor = minorOf(wanted);
+    let target: { version: string; file?: string } | undefined;
+    if (data && minor) {
+      const versions = data.index().versions;
+      target = versions.find((v) => minorOf(v.version) === minor)
+        ?? (compareMinor(minor, minorOf(versions[0].version)!) > 0 ? versions[0] : versions[versions.length - 1]);
+    }
+    // The newest release is the bundle itself.
+    const next = target?.file ? target : undefined;
+    if (next?.version === this.targetVersion) return;
+    this.versionDiff = next ? data!.readVersion(next.file!) : undefined;
+    this.targetVersion = next?.version;
+    this.bundledSource.kinds = [...(this.versionDiff?.kinds ?? this.bundle?.index.kinds ?? []), ...(this.bundle?.extra?.kinds ?? [])];
+    // Flattened nodes hold resolved references of the previous version.
+    this.flatCache = new WeakMap();
+    this.changed();
   }
 
   /** The catalog as a source, built on first use (reading its index). */
@@ -247,6 +329,7 @@ export class SchemaRegistry {
     const a = this.workspaceSources.delete(sourceId);
     const b = this.clusterSources.delete(sourceId);
     if (a || b) this.changed();
+    if (this.clusterVersions.delete(sourceId)) this.applyKubernetesVersion();
   }
 
   /**
@@ -254,14 +337,18 @@ export class SchemaRegistry {
    * `/openapi/v3/apis/<group>/<version>` (and `/openapi/v3/api/v1`). Replaces
    * what the same sourceId set before; an empty list removes it.
    */
-  setClusterSchemas(sourceId: string, openapiV3Docs: unknown[]): void {
+  setClusterSchemas(sourceId: string, openapiV3Docs: unknown[], kubernetesVersion?: string): void {
     if (openapiV3Docs.length === 0) {
       this.removeSource(sourceId);
       return;
     }
     const { definitions, kinds } = collectOpenApi(openapiV3Docs);
     this.clusterSources.set(sourceId, { id: `cluster:${sourceId}`, origin: 'cluster', kinds, get: (n) => definitions[n] });
+    // Without a setting, the bound cluster's version is the target.
+    if (kubernetesVersion) this.clusterVersions.set(sourceId, kubernetesVersion);
+    else this.clusterVersions.delete(sourceId);
     this.changed();
+    this.applyKubernetesVersion();
   }
 
   private changed(): void {
