@@ -354,6 +354,7 @@ export class SchemaRegistry {
   private changed(): void {
     this.generation++;
     this.kindIndex = undefined;
+    this.bundledIndex = undefined;
   }
 
   private sourceById(id: string): SchemaSource | undefined {
@@ -364,6 +365,10 @@ export class SchemaRegistry {
     return undefined;
   }
 
+  /**
+   * All kinds by group/version/kind, the highest-priority source winning: workspace, cluster,
+   * catalog, bundled. Includes the catalog, so it reads the catalog's index.
+   */
   private index(): Map<string, { entry: KindEntry; source: SchemaSource }> {
     if (this.kindIndex) return this.kindIndex;
     const index = new Map<string, { entry: KindEntry; source: SchemaSource }>();
@@ -377,6 +382,21 @@ export class SchemaRegistry {
     return index;
   }
 
+  /**
+   * The same lookup without reading the catalog, for built-in kinds: the catalog holds no
+   * Kubernetes (`io.k8s.*`) kind, so a bundled hit cannot be overridden by it, and validating a
+   * Service never pays for the catalog's index.
+   */
+  private findKind(key: string): { entry: KindEntry; source: SchemaSource } | undefined {
+    if (this.kindIndex || this.workspaceSources.size || this.clusterSources.size) return this.index().get(key);
+    if (!this.bundledIndex) {
+      this.bundledIndex = new Map();
+      for (const entry of this.bundledSource.kinds) this.bundledIndex.set(gvkKey(entry.group, entry.version, entry.kind), { entry, source: this.bundledSource });
+    }
+    return this.bundledIndex.get(key) ?? this.index().get(key);
+  }
+  private bundledIndex?: Map<string, { entry: KindEntry; source: SchemaSource }>;
+
   /** Every kind the registry can validate. */
   allKinds(): (KindEntry & { origin: SchemaOrigin })[] {
     return [...this.index().values()].map(({ entry, source }) => ({ ...entry, origin: source.origin }));
@@ -385,7 +405,7 @@ export class SchemaRegistry {
   /** The schema of one apiVersion/kind, or undefined when no source has it. */
   lookupKind(apiVersion: string, kind: string): ResolvedKind | undefined {
     const { group, version } = splitApiVersion(apiVersion);
-    const hit = this.index().get(gvkKey(group, version, kind));
+    const hit = this.findKind(gvkKey(group, version, kind));
     if (!hit) return undefined;
     const def = hit.source.get(hit.entry.definition) ?? this.bundledSource.get(hit.entry.definition);
     if (!def) return undefined;

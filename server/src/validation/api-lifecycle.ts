@@ -81,6 +81,10 @@ export function removalOf(registry: SchemaRegistry, apiVersion: string, kind: st
   if (life.removed && compareMinor(life.removed, target) <= 0) {
     return { severity: 'error', code: 'removed-api-version', message: `${apiVersion} ${kind} was removed in Kubernetes ${life.removed} (target version ${target}).${use}${checked}`, ...(replacement ? { replacement } : {}), ...(validateAs ? { validateAs } : {}) };
   }
+  if (life.deprecated && compareMinor(life.deprecated, target) <= 0) {
+    // A beta the target release still has but a default API server does not serve (new betas are off since 1.24).
+    return { severity: 'warning', code: 'deprecated-api-version', message: `${apiVersion} ${kind} is deprecated since Kubernetes ${life.deprecated}${life.removed ? ` and removed in ${life.removed}` : ''} (target version ${target}), and not served unless enabled.${use}${checked}`, ...(replacement ? { replacement } : {}), ...(validateAs ? { validateAs } : {}) };
+  }
   if (life.introduced && compareMinor(life.introduced, target) > 0) {
     return { severity: 'error', code: 'removed-api-version', message: `${apiVersion} ${kind} was introduced in Kubernetes ${life.introduced}, after the target version ${target}.${use}${checked}`, ...(replacement ? { replacement } : {}), ...(validateAs ? { validateAs } : {}) };
   }
