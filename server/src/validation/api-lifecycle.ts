@@ -29,7 +29,9 @@ export interface LifecycleFinding {
 export function deprecationOf(registry: SchemaRegistry, apiVersion: string, kind: string, resolved: ResolvedKind): LifecycleFinding | undefined {
   const { group, version } = splitApiVersion(apiVersion);
   if (resolved.entry.deprecated) {
-    const newest = newestServed(registry, group, kind, version);
+    const candidate = newestServed(registry, group, kind, version);
+    // Only a version that is itself current is worth suggesting.
+    const newest = candidate && !registry.lookupKind(candidate, kind)?.entry.deprecated ? candidate : undefined;
     const by = resolved.project ? ` (${resolved.project.name} ${resolved.project.version})` : '';
     const warning = resolved.entry.deprecationWarning?.trim();
     return {
@@ -91,11 +93,12 @@ export function removalOf(registry: SchemaRegistry, apiVersion: string, kind: st
   return undefined;
 }
 
-/** The newest served apiVersion of a kind in a group (excluding `except`). */
+/** The newest served apiVersion of a kind in a group (excluding `except`), preferring versions that are not deprecated. */
 function newestServed(registry: SchemaRegistry, group: string, kind: string, except?: string): string | undefined {
   const versions = registry.apiVersionsOfKind(kind).map(splitApiVersion).filter((v) => v.group === group && v.version !== except).map((v) => v.version);
   if (!versions.length) return undefined;
-  return joinApiVersion(group, versions.sort(compareApiVersionNames).at(-1)!);
+  const current = versions.filter((v) => !registry.lookupKind(joinApiVersion(group, v), kind)?.entry.deprecated);
+  return joinApiVersion(group, (current.length ? current : versions).sort(compareApiVersionNames).at(-1)!);
 }
 
 /** The schema of the replacement apiVersion if served, else of the newest served version of the kind in its group. */
