@@ -94,7 +94,7 @@ function ensureKubeconformSchemas(): { dir: string; sameAsBundle: boolean; kuber
   if (!existsSync(path.join(kcDir, 'deployment-apps-v1.json'))) {
     log('exporting schemas from the control plane\'s OpenAPI (npm run schemas:update -- --out <cache> --kubeconform-out <cache>)');
     rmSync(base, { recursive: true, force: true });
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'update-schemas.ts'), '--out', path.join(base, 'bundle'), '--kubeconform-out', kcDir], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'update-schemas.ts'), '--only', 'bundle', '--out', path.join(base, 'bundle'), '--kubeconform-out', kcDir], {
       cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'],
     });
     if (r.status !== 0) throw new Error('schema export failed');
