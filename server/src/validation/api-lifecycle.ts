@@ -43,7 +43,8 @@ export function deprecationOf(registry: SchemaRegistry, apiVersion: string, kind
       ...(newest ? { replacement: newest } : {}),
     };
   }
-  if (resolved.origin !== 'bundled' && resolved.origin !== 'cluster') return undefined;
+  // Kubernetes deprecates only prerelease versions; a GA version never needs the lifecycle table.
+  if ((resolved.origin !== 'bundled' && resolved.origin !== 'cluster') || !/alpha|beta/.test(version)) return undefined;
   const life = registry.builtinLifecycle(group, version, kind);
   const target = minorOf(registry.kubernetesVersion);
   if (!life?.deprecated || !target || compareMinor(life.deprecated, target) > 0) return undefined;
