@@ -10,7 +10,7 @@ import {
   ApproveCredentialsRequest,
   ConnectionStatusNotification,
   PREVIEW_SCHEME,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 import { followActiveEditor } from './active-document.js';
 import { registerCommands } from './commands.js';
 import { approveCredentials } from './credential-approval.js';
@@ -19,6 +19,7 @@ import { PlanDocumentProvider } from './plan-documents.js';
 import { PlanTreeProvider } from './plan-view.js';
 import { ClusterStatusBar } from './status-bar.js';
 import { watchWorkspaceTrust } from './workspace-trust.js';
+import { lspNotification, lspRequest } from './lsp-messages.js';
 
 let client: LanguageClient | undefined;
 
@@ -46,13 +47,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<GitOps
 
   const start = async () => {
     const c = createLanguageClient(context, output);
-    c.onNotification(ConnectionStatusNotification, (status) => statusBar.update(status));
-    c.onRequest(ApproveCredentialsRequest, (params) => approveCredentials(context, output, params));
+    c.onNotification(lspNotification(ConnectionStatusNotification), (status) => statusBar.update(status));
+    c.onRequest(lspRequest(ApproveCredentialsRequest), (params) => approveCredentials(context, output, params));
     client = c;
     try {
       await c.start();
       // The server answers with the status of this file's binding.
-      void c.sendNotification(ActiveDocumentNotification, { uri: vscode.window.activeTextEditor?.document.uri.toString() ?? null });
+      void c.sendNotification(lspNotification(ActiveDocumentNotification), { uri: vscode.window.activeTextEditor?.document.uri.toString() ?? null });
     } catch (err) {
       output.error(`The GitOps Lens server failed to start: ${err instanceof Error ? err.message : String(err)}`);
       void vscode.window.showErrorMessage('The GitOps Lens server failed to start. See "GitOps: Show Output".');

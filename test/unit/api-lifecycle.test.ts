@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeSettings } from '../../server/src/lsp/settings.js';
+import { normalizeSettings } from '../../server/src/protocol/settings.js';
 import { minorOf } from '../../server/src/schemas/kubernetes-versions.js';
 import { createDefaultEngine } from '../../server/src/validation/validation-engine.js';
 import type { Finding } from '../../server/src/findings.js';
