@@ -6,6 +6,13 @@
  * default or set, a Flux `${var}` still to be substituted) yields nothing:
  * only a rule that evaluates to `false` is a finding.
  *
+ * Why @bufbuild/cel: of the npm CEL libraries, measured on the 332 distinct rules of the
+ * catalog's CRDs, `cel-js` 0.8 could not parse 15 (raw strings `r"""..."""`);
+ * `@marcbachmann/cel-js` 8 parsed all but runs `matches()` with JavaScript's backtracking
+ * RegExp, which rejects Go syntax such as `(?i)` used by Gateway API rules; `@bufbuild/cel`
+ * 0.6 parsed all, uses RE2 semantics, and is checked against the CEL conformance data
+ * (`@bufbuild/cel-spec`). It lacks the optional syntax (`.?field`), which none of those rules use.
+ *
  * Transition rules (`oldSelf`) are skipped: there is no old object offline.
  * Cost is bounded like the API server's CEL cost limits: before a rule runs,
  * its cost is estimated from the expression size, how deeply its

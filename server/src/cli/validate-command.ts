@@ -178,8 +178,9 @@ export const validateCommand: CliCommand = {
 
 Validates every YAML file under the given files and folders (.git and
 node_modules are skipped) against the schemas of their apiVersion/kind:
-the bundled Kubernetes and Flux/Argo CD schemas, plus CustomResourceDefinitions
-found under the paths. Kustomize patches are checked as partial objects; Helm
+the bundled Kubernetes schemas of the target version, the CRD catalog (Flux,
+Argo CD, cert-manager, Gateway API, ...) with the CRDs' CEL rules, and
+CustomResourceDefinitions found under the paths. Kustomize patches are checked as partial objects; Helm
 chart templates and values files are not checked as Kubernetes objects.
 
 Options:
