@@ -3,15 +3,16 @@
  * with RE2 semantics (Go's `regexp`), in time linear in the input. JavaScript's `RegExp`
  * backtracks, so a CRD `pattern: ^(a+)+$` (valid RE2, harmless in the API server) would
  * hang the validator, the CLI and the language server at 100% CPU, even in Restricted Mode,
- * on a value of a few dozen characters. `re2js` is a pure-JavaScript port of Go's regexp
- * package (bundled by esbuild, no native code), so the same pattern matches the same strings
- * as in the API server, and patterns RE2 rejects (lookaround, backreferences) are rejected
- * here too.
+ * on a value of a few dozen characters. `@bufbuild/re2` is a pure-JavaScript port of RE2
+ * (RE2/J via re2js, tailored for CEL; bundled by esbuild, no native code) with Go's syntax, so
+ * the same pattern matches the same strings as in the API server, and patterns RE2 rejects
+ * (lookaround, backreferences) are rejected here too. It is also the engine of CEL's
+ * `matches()` (cel/cel-rules.ts): one RE2 engine in the product.
  *
  * The one entry point for schema regular expressions: OpenAPI `pattern` now, CEL's
  * `matches()` later (see /work/coord/notes-validation.md for the API note).
  */
-import { RE2JS } from 're2js';
+import { RE2JS } from '@bufbuild/re2';
 
 /** A compiled pattern. `test` is an unanchored search, like Go's `regexp.MatchString`. */
 export interface Re2Pattern {
