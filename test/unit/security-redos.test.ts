@@ -8,6 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileRe2, re2Matches } from '../../server/src/validation/re2-pattern.js';
 import { createDefaultEngine } from '../../server/src/validation/validation-engine.js';
 
@@ -33,22 +36,22 @@ test('^(a+)+$ on 100,000 characters is linear', () => {
 
 test('a workspace CRD pattern ^(a+)+$ does not hang the engine (checked in a worker that is stopped after 20 s)', async () => {
   // A backtracking engine never returns here, so the check runs in a worker the test can stop.
+  // The folder is made and removed here: a worker stopped mid-way would leave it behind.
+  const dir = mkdtempSync(join(tmpdir(), 'gitops-lens-redos-'));
+  test.after(() => rmSync(dir, { recursive: true, force: true }));
   const worker = new Worker(
     `
-    const { parentPort } = require('node:worker_threads');
+    const { parentPort, workerData } = require('node:worker_threads');
     require('tsx/cjs');
     const { createDefaultEngine } = require(${JSON.stringify(require.resolve('../../server/src/validation/validation-engine.ts'))});
     const { writeRedosWorkspace } = require(${JSON.stringify(require.resolve('../support/redos-fixture.ts'))});
-    const fs = require('node:fs'); const os = require('node:os'); const path = require('node:path');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gitops-lens-redos-'));
-    try {
-      const ws = writeRedosWorkspace(dir);
-      const engine = createDefaultEngine();
-      engine.updateWorkspaceFile(ws.crd, fs.readFileSync(ws.crd, 'utf8'));
-      parentPort.postMessage(engine.validate(ws.cr, ws.crText).map((f) => f.code));
-    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+    const fs = require('node:fs');
+    const ws = writeRedosWorkspace(workerData.dir);
+    const engine = createDefaultEngine();
+    engine.updateWorkspaceFile(ws.crd, fs.readFileSync(ws.crd, 'utf8'));
+    parentPort.postMessage(engine.validate(ws.cr, ws.crText).map((f) => f.code));
     `,
-    { eval: true },
+    { eval: true, workerData: { dir } },
   );
   const timer = setTimeout(() => void worker.terminate(), 20_000);
   const codes = await new Promise<string[] | undefined>((resolve, reject) => {
