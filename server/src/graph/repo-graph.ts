@@ -74,8 +74,10 @@ export interface RepoGraph {
   units: Unit[];
   /** `kind|namespace|name` (final identity) → where it is rendered. */
   byKey: Map<string, Located[]>;
-  /** `file#doc` → the units that render that document. */
+  /** `file#doc` (or a generator's `file@line:character`) → the units that render that document. */
   byDoc: Map<string, Located[]>;
+  /** `file#doc` of every unit's agent → the agent in the unit that renders it (its parent, or its own unit for a root). */
+  agents: Map<string, Located>;
   /** File → units that read it. */
   byFile: Map<string, Unit[]>;
   /** `kind|namespace|name` → producers; PVC patterns under `PersistentVolumeClaim|namespace|*`. */
@@ -92,6 +94,15 @@ export interface RepoGraph {
 export const keyOf = (kind: string, namespace: string, name: string): string => `${kind}|${namespace}|${name}`;
 /** The key of a source document. */
 export const docKey = (file: string, doc: number): string => `${file}#${doc}`;
+/** The key of a kustomization generator entry (by the range of its name). */
+export const generatorKey = (file: string, range: { start: { line: number; character: number } }): string => `${file}@${range.start.line}:${range.start.character}`;
+
+/** The key of what declares a rendered object: its document (and List item), or its generator entry. */
+export function declarationKey(o: RObj): string | undefined {
+  if (o.generator) return generatorKey(o.generator.file, o.generator.entry.range);
+  if (o.file === undefined) return undefined;
+  return o.item === undefined ? docKey(o.file, o.doc!) : `${docKey(o.file, o.doc!)}.${o.item}`;
+}
 
 const FLUX_GROUP = 'kustomize.toolkit.fluxcd.io';
 const SUBSTITUTE_ANNOTATION = 'kustomize.toolkit.fluxcd.io/substitute';
@@ -237,6 +248,34 @@ export function buildRepoGraph(files: RepoFiles, probe: PathProbe, model = new K
   const builtFiles = new Set<string>();
   for (const u of units) for (const f of u.files) builtFiles.add(f);
   for (const u of units) for (const o of u.objects) if (o.file) builtFiles.add(o.file);
+  // The folder of root agents that nothing in the repository renders is applied by the bootstrap
+  // (flux bootstrap's flux-system Kustomization, the Flux Operator's sync path, an Argo CD root app):
+  // render it as Flux would, so those files and their siblings belong to the cluster.
+  const bootstrapDirs = new Map<string, Unit[]>();
+  for (const u of units) {
+    if (u.parent || !u.agent?.file || builtFiles.has(u.agent.file)) continue;
+    const dir = path.dirname(u.agent.file);
+    if (dir === root || !dir.startsWith(root + path.sep)) continue;
+    bootstrapDirs.set(dir, [...(bootstrapDirs.get(dir) ?? []), u]);
+  }
+  for (const [dir, roots] of bootstrapDirs) {
+    const out = files.kustomizationDirs.has(dir) ? model.build(dir) : model.buildGenerated(dir);
+    const unit: Unit = {
+      id: `bootstrap:${rel(dir)}`,
+      label: rel(dir),
+      root: dir,
+      ...(roots[0].cluster ? { cluster: roots[0].cluster } : {}),
+      objects: out.objects.map((o) => ({ ...o })),
+      opaque: out.opaque.map((p) => ({ ...p })),
+      files: new Set(out.files),
+      includes: [...out.includes],
+      rules: out.rules,
+    };
+    finishUnit(files, unit, undefined);
+    units.push(unit);
+    for (const r of roots) r.parent = unit;
+    for (const f of unit.files) builtFiles.add(f);
+  }
   const referencedDirs = new Set<string>();
   for (const [dir] of files.kustomizationDirs) {
     const out = model.build(dir);
@@ -331,7 +370,7 @@ function finishUnit(files: RepoFiles, unit: Unit, binding: PreviewBinding | unde
         o.namespace = substituteVariables(o.namespace, unit.vars).text;
       }
     }
-    if (!o.namespace && !isClusterScoped(o.kind)) o.namespace = fallback;
+    if (!o.namespace && !isClusterScoped(o.kind)) o.namespace = isAgent(o) ? (o.kind === 'Application' ? 'argocd' : 'flux-system') : fallback;
   }
   for (const p of unit.opaque) if (p.namespace === undefined && binding?.targetNamespace) p.namespace = binding.targetNamespace;
 }
@@ -351,12 +390,17 @@ function indexGraph(root: string, files: RepoFiles, model: KustomizeModel, units
   const byFile = new Map<string, Unit[]>();
   const produced = new Map<string, Produced[]>();
   const includes = new Map<string, Include[]>();
+  const agents = new Map<string, Located>();
   const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
     const list = m.get(k);
     if (list) list.push(v);
     else m.set(k, [v]);
   };
   for (const unit of units) {
+    if (unit.agent?.file !== undefined) {
+      const k = docKey(unit.agent.file, unit.agent.doc!);
+      if (!agents.has(k)) agents.set(k, { o: unit.agent, unit: unit.parent ?? unit });
+    }
     for (const f of unit.files) push(byFile, f, unit);
     for (const o of unit.objects) {
       const loc: Located = { o, unit };
@@ -365,7 +409,7 @@ function indexGraph(root: string, files: RepoFiles, model: KustomizeModel, units
         push(byDoc, docKey(o.file, o.doc!), loc);
         if (!unit.files.has(o.file)) push(byFile, o.file, unit);
       }
-      if (o.generator) push(byDoc, `${o.generator.file}@${o.generator.entry.range.start.line}:${o.generator.entry.range.start.character}`, loc);
+      if (o.generator) push(byDoc, generatorKey(o.generator.file, o.generator.entry.range), loc);
       const d = docOf(files, o);
       for (const p of d?.produces ?? []) {
         const name = p.name === undefined ? o.name : substitutedName(unit, p.name);
@@ -387,7 +431,7 @@ function indexGraph(root: string, files: RepoFiles, model: KustomizeModel, units
   };
   for (const u of units) for (const inc of u.includes) addInclude(inc);
   for (const [dir] of files.kustomizationDirs) for (const inc of model.build(dir).includes) addInclude(inc);
-  return { root, units, byKey, byDoc, byFile, produced, bootstrapSources, includes, files, model };
+  return { root, units, byKey, byDoc, agents, byFile, produced, bootstrapSources, includes, files, model };
 }
 
 /** The sites of a rendered object's document. */
