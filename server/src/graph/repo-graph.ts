@@ -82,7 +82,7 @@ export interface RepoGraph {
   byFile: Map<string, Unit[]>;
   /** `kind|namespace|name` → producers; PVC patterns under `PersistentVolumeClaim|namespace|*`. */
   produced: Map<string, Produced[]>;
-  /** Sources the root agents use: created by the bootstrap (flux bootstrap, the Flux Operator), assumed to exist. */
+  /** GitRepositories the root agents sync from: created by the bootstrap (flux bootstrap, the Flux Operator), assumed to exist. */
   bootstrapSources: Set<string>;
   /** Absolute file or folder → the entries and agent paths that bring it into a build. */
   includes: Map<string, Include[]>;
@@ -204,7 +204,8 @@ export function buildRepoGraph(files: RepoFiles, probe: PathProbe, model = new K
   const queue: Array<{ o: RObj; value: Obj; parent?: Unit; cluster?: string }> = roots.map((a) => ({ ...a, cluster: clusterLabel(root, a.o.file) }));
   for (const r of roots) {
     const ref = sourceRefOf(r.value);
-    if (ref) bootstrapSources.add(keyOf(ref.kind, ref.namespace ?? (r.o.namespace || 'flux-system'), ref.name));
+    // The repository itself must come from somewhere: a root's GitRepository is the bootstrap's (other kinds are checked).
+    if (ref?.kind === 'GitRepository') bootstrapSources.add(keyOf(ref.kind, ref.namespace ?? (r.o.namespace || 'flux-system'), ref.name));
   }
   while (queue.length) {
     const item = queue.shift()!;

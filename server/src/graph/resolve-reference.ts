@@ -28,6 +28,8 @@ export type Resolution =
 const BUILT_IN: Record<string, Set<string>> = {
   ServiceAccount: new Set(['default']),
   ConfigMap: new Set(['kube-root-ca.crt']),
+  // Argo CD creates the default project itself.
+  AppProject: new Set(['default']),
 };
 
 /** API groups whose objects create nothing the model cannot see (or whose outputs it models exactly). */

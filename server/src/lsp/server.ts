@@ -38,6 +38,7 @@ import {
 import type { SchemaRegistryPort, ServerContext, ServerLog } from './server-context.js';
 import { installDrift } from './drift-wiring.js';
 import { installPreview } from './preview-wiring.js';
+import { installNavigation, NAVIGATION_CAPABILITIES } from './navigation-wiring.js';
 import { SETTINGS_SECTION, SettingsService } from './settings-service.js';
 import { WorkspaceScanner } from './workspace-scanner.js';
 
@@ -101,6 +102,7 @@ const codeActions = new CodeActionHandler((uri) => documents.get(uri), log.warn)
 let gate: ClusterGate;
 let preview: PreviewHandlers;
 let disposeDrift: (() => void) | undefined;
+let disposeNavigation: (() => void) | undefined;
 
 connection.onInitialize((params): InitializeResult => {
   const caps = params.capabilities;
@@ -131,6 +133,10 @@ connection.onInitialize((params): InitializeResult => {
     ...(typeof options?.globalStoragePath === 'string' && isAbsolute(options.globalStoragePath) ? { storagePath: options.globalStoragePath } : {}),
   };
   installFeatures(context);
+  disposeNavigation = installNavigation(context, {
+    renameAnnotations: caps.workspace?.workspaceEdit?.changeAnnotationSupport !== undefined && caps.workspace?.workspaceEdit?.documentChanges === true,
+    codeLensRefresh: caps.workspace?.codeLens?.refreshSupport === true,
+  });
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -138,6 +144,7 @@ connection.onInitialize((params): InitializeResult => {
       completionProvider: { resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      ...NAVIGATION_CAPABILITIES,
     },
     serverInfo: { name: 'gitops-lens', version: process.env.GITOPS_LENS_VERSION ?? '0.1.0' },
   };
@@ -197,6 +204,7 @@ connection.onRequest(StatsRequest, () => ({ documents: scheduler.stats(), worksp
 connection.onShutdown(() => {
   scanner.dispose();
   disposeDrift?.();
+  disposeNavigation?.();
 });
 
 documents.listen(connection);
