@@ -223,8 +223,8 @@ export function includesOf(graph: RepoGraph, file: string): FileLocation[] {
   if (graph.files.kustomizationDirs.get(path.dirname(file)) === file) for (const inc of graph.includes.get(path.dirname(file)) ?? []) out.push(inc.from);
   // A file of a plain folder that a Flux Kustomization renders is included by the agent's path.
   for (const unit of graph.byFile.get(file) ?? []) {
-    if (!unit.agent) continue;
-    for (const inc of unit.includes) if (inc.field === 'spec.path' || inc.field.startsWith('spec.source')) if (inc.target === unit.root) out.push(inc.from);
+    if (!unit.agent || graph.files.kustomizationDirs.has(unit.root) || !file.startsWith(unit.root + path.sep)) continue;
+    for (const inc of unit.includes) if ((inc.field === 'spec.path' || inc.field.startsWith('spec.source')) && inc.target === unit.root) out.push(inc.from);
   }
   return dedupe(out);
 }

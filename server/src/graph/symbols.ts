@@ -72,8 +72,9 @@ export function workspaceSymbols(graph: RepoGraph, query: string, limit = 500): 
   const out: ObjectSymbol[] = [];
   const rel = (f: string) => path.relative(graph.root, f).split(path.sep).join('/');
   const files = [...graph.files.files.keys()].sort();
+  const patches = patchFiles(graph);
   for (const file of files) {
-    if (graph.files.isInChart(file)) continue;
+    if (graph.files.isInChart(file) || patches.has(file)) continue;
     for (const doc of graph.files.files.get(file)!.docs) {
       if (doc.kustomization) {
         for (const g of doc.kustomization.generators) {
@@ -94,5 +95,14 @@ export function workspaceSymbols(graph: RepoGraph, query: string, limit = 500): 
       }
     }
   }
+  return out;
+}
+
+const PATCH_FIELDS = new Set(['patches', 'patchesStrategicMerge', 'patchesJson6902']);
+
+/** Files that kustomizations use as patches: they change objects, they do not declare them. */
+export function patchFiles(graph: RepoGraph): Set<string> {
+  const out = new Set<string>();
+  for (const [target, includes] of graph.includes) if (includes.some((i) => PATCH_FIELDS.has(i.field))) out.add(target);
   return out;
 }
