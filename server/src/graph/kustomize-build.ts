@@ -102,24 +102,58 @@ export function isClusterScoped(kind: string): boolean {
   return CLUSTER_SCOPED_KINDS.has(kind);
 }
 
-/** Builds kustomize folders of one repository from its indexed files; results are memoized per folder until the files change. */
+/** A memoized build and what it depends on. */
+interface MemoEntry {
+  out: BuildOutput;
+  /** Files and folders it read or looked for: a change to one of them (or to a file directly inside one) invalidates it. */
+  deps: Set<string>;
+  /** For Flux's generated kustomization: every file under this folder counts. */
+  tree?: string;
+}
+
+/**
+ * Builds kustomize folders of one repository from its indexed files.
+ * Results are memoized per folder and build options; after a change only the
+ * builds that read the changed file are redone (all of them when a
+ * kustomization file appears or goes).
+ */
 export class KustomizeModel {
-  private readonly memo = new Map<string, BuildOutput>();
+  private readonly memo = new Map<string, MemoEntry>();
   private readonly fileObjects = new Map<string, RObj[]>();
   private generation: number;
+  private structure: number;
 
   constructor(
     private readonly files: RepoFiles,
     private readonly probe: PathProbe,
   ) {
     this.generation = files.generation;
+    this.structure = files.structure;
   }
 
   private fresh(): void {
     if (this.generation === this.files.generation) return;
-    this.memo.clear();
-    this.fileObjects.clear();
+    const changed = this.structure === this.files.structure ? this.files.changedSince(this.generation) : undefined;
+    if (!changed) {
+      this.memo.clear();
+      this.fileObjects.clear();
+    } else {
+      for (const p of changed) {
+        this.fileObjects.delete(p);
+        const dir = path.dirname(p);
+        for (const [key, entry] of this.memo) {
+          if (entry.deps.has(p) || entry.deps.has(dir) || (entry.tree && p.startsWith(entry.tree + path.sep))) this.memo.delete(key);
+        }
+      }
+    }
     this.generation = this.files.generation;
+    this.structure = this.files.structure;
+  }
+
+  private remember(key: string, out: BuildOutput, tree?: string): BuildOutput {
+    const deps = new Set<string>([...out.files, ...out.dirs, ...out.includes.map((i) => i.target)]);
+    this.memo.set(key, { out, deps, ...(tree ? { tree } : {}) });
+    return out;
   }
 
   /** What is at a path (the repository's probe). */
@@ -165,13 +199,10 @@ export class KustomizeModel {
    */
   build(dir: string, overrides?: BuildOverrides): BuildOutput {
     this.fresh();
-    if (!overrides) {
-      const cached = this.memo.get(dir);
-      if (cached) return cached;
-    }
-    const out = this.buildFolder(dir, overrides, undefined, new Set());
-    if (!overrides) this.memo.set(dir, out);
-    return out;
+    const key = `k|${dir}|${overrides ? JSON.stringify(overrides) : ''}`;
+    const cached = this.memo.get(key);
+    if (cached) return cached.out;
+    return this.remember(key, this.buildFolder(dir, overrides, undefined, new Set()));
   }
 
   /**
@@ -180,22 +211,28 @@ export class KustomizeModel {
    */
   buildGenerated(dir: string, overrides?: BuildOverrides): BuildOutput {
     this.fresh();
+    const key = `g|${dir}|${overrides ? JSON.stringify(overrides) : ''}`;
+    const cached = this.memo.get(key);
+    if (cached) return cached.out;
     const out = emptyOutput();
     const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
-    const nested = [...this.files.kustomizationDirs.keys()].filter((d) => d.startsWith(prefix));
-    const underNested = (f: string) => nested.some((d) => f.startsWith(d + path.sep));
-    for (const d of nested) {
-      if (nested.some((o) => o !== d && d.startsWith(o + path.sep))) continue;
-      merge(out, this.build(d));
-    }
+    // The nearest kustomization folder between a path and `dir` (exclusive), if any.
+    const kustomizationAbove = (p: string): string | undefined => {
+      let found: string | undefined;
+      for (let d = path.dirname(p); d.length > dir.length && d.startsWith(prefix); d = path.dirname(d)) if (this.files.kustomizationDirs.has(d)) found = d;
+      return found;
+    };
+    const nested = new Set<string>();
+    for (const d of this.files.kustomizationDirs.keys()) if (d.startsWith(prefix) && !kustomizationAbove(d)) nested.add(d);
+    for (const d of [...nested].sort()) merge(out, this.build(d));
     for (const f of [...this.files.files.keys()].sort()) {
-      if (!f.startsWith(prefix) || underNested(f) || this.files.isInChart(f)) continue;
+      if (!f.startsWith(prefix) || this.files.isInChart(f) || kustomizationAbove(f)) continue;
       out.files.add(f);
       out.objects.push(...this.objectsOfFile(f).map((o) => ({ ...o })));
     }
     for (const c of overrides?.components ?? []) this.applyComponent(c, out, new Set());
     transform(out, overrides?.namespace, overrides?.namePrefix, overrides?.nameSuffix);
-    return out;
+    return this.remember(key, out, dir);
   }
 
   private buildFolder(dir: string, overrides: BuildOverrides | undefined, input: BuildOutput | undefined, stack: Set<string>): BuildOutput {

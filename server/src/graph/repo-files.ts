@@ -62,6 +62,10 @@ export class RepoFiles {
   private readonly hashes = new Map<string, string>();
   /** Bumped on every change. */
   generation = 0;
+  /** Bumped when the set of kustomization or chart folders changes (every build may change then). */
+  structure = 0;
+  /** The paths changed at each generation, oldest first (bounded), so caches can forget only what changed. */
+  private readonly log: Array<{ generation: number; path: string }> = [];
 
   /** @param root the repository root (absolute); Flux and Argo CD paths are relative to it. */
   constructor(readonly root: string) {}
@@ -78,14 +82,16 @@ export class RepoFiles {
       const had = this.chartDirs.has(dir);
       if (text === undefined) this.chartDirs.delete(dir);
       else this.chartDirs.add(dir);
-      if (had !== (text !== undefined)) this.generation++;
-      return had !== (text !== undefined);
+      if (had === (text !== undefined)) return false;
+      this.bump(p, true);
+      return true;
     }
     if (text === undefined) {
       this.hashes.delete(p);
-      if (this.kustomizationDirs.get(path.dirname(p)) === p) this.kustomizationDirs.delete(path.dirname(p));
+      const wasKustomization = this.kustomizationDirs.get(path.dirname(p)) === p;
+      if (wasKustomization) this.kustomizationDirs.delete(path.dirname(p));
       if (!this.files.delete(p)) return false;
-      this.generation++;
+      this.bump(p, wasKustomization);
       return true;
     }
     const hash = createHash('sha1').update(text).digest('base64');
@@ -94,18 +100,39 @@ export class RepoFiles {
     // Go templates are not YAML until Helm renders them.
     if (/(^|[\\/])templates[\\/]/.test(p) && looksTemplated(text)) {
       const existed = this.files.delete(p);
-      if (existed) this.generation++;
+      if (existed) this.bump(p, false);
       return existed;
     }
+    const isNew = !this.files.has(p);
     this.files.set(p, indexFile(p, text));
+    let structural = false;
     if (isKustomizationFile(p)) {
       const dir = path.dirname(p);
       const current = this.kustomizationDirs.get(dir);
       // kustomize's order of preference when a folder has more than one.
-      if (!current || rank(p) < rank(current)) this.kustomizationDirs.set(dir, p);
+      if (!current || rank(p) < rank(current)) {
+        this.kustomizationDirs.set(dir, p);
+        structural = current !== p;
+      }
     }
-    this.generation++;
+    this.bump(p, structural || (isNew && isKustomizationFile(p)));
     return true;
+  }
+
+  /** Records a change of `p` (a file created or deleted outside the index too). */
+  bump(p: string, structural: boolean): void {
+    this.generation++;
+    if (structural) this.structure++;
+    this.log.push({ generation: this.generation, path: p });
+    if (this.log.length > 1000) this.log.splice(0, this.log.length - 500);
+  }
+
+  /** The paths changed after `generation`; undefined when the log no longer reaches back that far. */
+  changedSince(generation: number): string[] | undefined {
+    if (generation === this.generation) return [];
+    const first = this.log[0];
+    if (!first || first.generation > generation + 1) return undefined;
+    return this.log.filter((e) => e.generation > generation).map((e) => e.path);
   }
 
   /** True when the file lies inside a Helm chart folder. */

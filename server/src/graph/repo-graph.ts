@@ -155,7 +155,15 @@ export function buildRepoGraph(files: RepoFiles, probe: PathProbe, model = new K
       if (isAgent(d)) rawAgents.push({ o: { apiVersion: d.apiVersion, kind: d.kind, name: d.name, origName: d.name, namespace: d.namespace ?? '', file, doc: d.index }, value: d.value });
     }
   }
-  const renderAgent = (o: RObj, value: Obj, parentVars?: Record<string, string>): { out: BuildOutput; binding: PreviewBinding; folder: string } | undefined => {
+  // What an agent renders depends on its spec and its parent's variables, not on its own name or namespace: one render per document.
+  const renders = new Map<string, ReturnType<typeof renderAgentNow>>();
+  const renderAgent = (o: RObj, value: Obj, parentVars?: Record<string, string>) => {
+    const key = `${o.file}#${o.doc}|${parentVars && Object.keys(parentVars).length ? JSON.stringify(parentVars) : ''}`;
+    if (!renders.has(key)) renders.set(key, renderAgentNow(o, value, parentVars));
+    const r = renders.get(key);
+    return r && { ...r, binding: { ...r.binding, name: o.name, namespace: o.namespace || r.binding.namespace } };
+  };
+  const renderAgentNow = (o: RObj, value: Obj, parentVars?: Record<string, string>): { out: BuildOutput; binding: PreviewBinding; folder: string } | undefined => {
     const binding = bindingOf(o, value, root, generators, sourcesInRepo, parentVars);
     if (!binding) return undefined;
     const folder = binding.folder;
