@@ -133,7 +133,7 @@ spec:
     assert.equal(live.message, `ConfigMap "live-only" is not in the repo; exists in the cluster (context "tool" in namespace "${ns}"). Add it to the repository to manage it with GitOps.`);
     assert.deepEqual(live.range, { start: { line: 18, character: 22 }, end: { line: 18, character: 31 } });
     assert.equal(nowhere.severity, 1, 'error');
-    assert.match(nowhere.message, new RegExp(`^ConfigMap "nowhere" in namespace "${ns}" is neither rendered nor produced by the repository .* It is not in the cluster either \\(context "tool"\\)\\.$`));
+    assert.match(String(nowhere.message), new RegExp(`^ConfigMap "nowhere" in namespace "${ns}" is neither rendered nor produced by the repository .* It is not in the cluster either \\(context "tool"\\)\\.$`));
     assert.deepEqual(nowhere.range, { start: { line: 20, character: 22 }, end: { line: 20, character: 29 } });
   });
 
@@ -146,7 +146,7 @@ spec:
       ['depends-on-not-found', 3, 7],
       ['depends-on-not-found', 1, 8],
     ]);
-    assert.match(diagnostics[0].message, /^Kustomization "deployed-elsewhere" is not in the repo; exists in the cluster/);
+    assert.match(String(diagnostics[0].message), /^Kustomization "deployed-elsewhere" is not in the repo; exists in the cluster/);
   });
 
   it('shows the live Ready state and revision in the dependency graph', async () => {
