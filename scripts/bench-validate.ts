@@ -17,7 +17,12 @@
  *    both driven by test/protocol/lsp-test-client.ts; yaml-language-server
  *    gets one all-kinds JSON schema built from the same kubeconform export.
  *
- * Options: --no-write (do not touch docs/BENCHMARKS.md), --skip-cli, --skip-lsp.
+ * 3. The reference index (issue 15) on ../shared/corpora/bjw-s-labs-home-ops:
+ *    cold build, the update of one binding after an edit, go-to-definition
+ *    p50/p95 and the language server's memory next to the `main` branch's
+ *    server (scripts/bench/reference-index.ts, written to its own section).
+ *
+ * Options: --no-write (do not touch docs/BENCHMARKS.md), --skip-cli, --skip-lsp, --skip-references.
  * Env: BENCH_MANIFESTS, BENCH_RUNS, BENCH_EDITS (50), BENCH_SEED (20261127),
  * BENCH_MAX_LOAD (2) and BENCH_LOAD_WAIT_S (600): how long to wait for the
  * 1-minute load average to drop below BENCH_MAX_LOAD before measuring.
@@ -30,6 +35,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeCorpus, prng, generateManifest, renderFile, type CorpusManifest } from './bench/validation-corpus.js';
 import { compareVerdicts, kubeconformVerdicts, ourVerdicts } from './bench/verdicts.js';
+import { benchReferences, writeReferenceSection } from './bench/reference-bench.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -342,6 +348,13 @@ async function main(): Promise<void> {
   }
   out();
   out(quiet ? `each part started with the 1-minute load average below ${MAX_LOAD} (machine shared with other builds; loads during the runs above)` : `NOTE: a part started with the 1-minute load average at or above ${MAX_LOAD} (machine shared with other builds): figures are noisy`);
+
+  if (!args.has('--skip-references')) {
+    quiet = (await waitForQuietMachine()) && quiet;
+    const refLines = await benchReferences({ repoRoot, node, machine: machine(), date: new Date().toISOString(), log });
+    for (const l of refLines) console.log(l);
+    if (!args.has('--no-write')) writeReferenceSection(path.join(repoRoot, 'docs', 'BENCHMARKS.md'), refLines);
+  }
 
   if (!args.has('--no-write') && !args.has('--skip-cli') && !args.has('--skip-lsp')) {
     const docPath = path.join(repoRoot, 'docs', 'BENCHMARKS.md');

@@ -35,6 +35,9 @@ const BUILT_IN: Record<string, Set<string>> = {
 /** API groups whose objects create nothing the model cannot see (or whose outputs it models exactly). */
 const NON_PRODUCING_GROUP = /(^|\.)(fluxcd\.io|argoproj\.io|external-secrets\.io|cert-manager\.io|bitnami\.com|k8s\.io|cilium\.io|kyverno\.io|kustomize\.config\.k8s\.io)$/;
 
+/** Sites whose targets a chart or an operator may create. */
+const CHART_MADE = new Set<RefSite['kind']>(['workload', 'backend', 'name-only', 'values-from']);
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** True when kustomize's name-reference transformer rewrites this field of this referrer. */
@@ -76,7 +79,8 @@ export function resolveSite(graph: RepoGraph, referrer: Located, site: RefSite):
   if (site.kind === 'source' && name === 'flux-system' && namespace === 'flux-system' && /^(GitRepository|OCIRepository|Bucket)$/.test(site.targetKinds[0])) {
     return { status: 'assumed', why: 'flux bootstrap (or the Flux Operator) creates the flux-system source' };
   }
-  const opaque = opaqueFor(graph, namespace, name);
+  // Charts and operators create workload objects (ConfigMaps, Secrets, Services…), not the agents' own objects.
+  const opaque = CHART_MADE.has(site.kind) ? opaqueFor(graph, namespace, name) : undefined;
   if (opaque) return { status: 'assumed', why: `${opaque.what} may create it` };
   return { status: 'missing', namespace, name };
 }

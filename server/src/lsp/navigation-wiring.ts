@@ -10,7 +10,7 @@ import { CodeLensRefreshRequest, type ServerCapabilities } from 'vscode-language
 import { codeLenses, references } from './references-handler.js';
 import { definition, documentLinks } from './definition-handler.js';
 import { dependencyGraphOf } from './dependency-graph-handler.js';
-import { DependencyGraphChangedNotification, DependencyGraphRequest } from './protocol.js';
+import { DependencyGraphChangedNotification, DependencyGraphRequest, ReferenceStatsRequest } from './protocol.js';
 import { ReferenceCluster } from './reference-cluster.js';
 import { ReferenceDiagnostics } from './reference-diagnostics.js';
 import { ReferenceIndexes } from './reference-indexes.js';
@@ -81,6 +81,23 @@ export function installNavigation(ctx: ServerContext, clientCapabilities: { rena
   connection.onRequest(DependencyGraphRequest, safe('Dependency graph', { nodes: [], cycles: [] }, (p) => {
     if (p.live) cluster.forgetAnswers();
     return dependencyGraphOf(indexes, cluster, p ?? {}, ctx.cluster.isTrusted);
+  }));
+
+  connection.onRequest(ReferenceStatsRequest, () => ({
+    folders: indexes.all().map(({ folder, index }) => {
+      // Before the first scan is done the graph is not built for a counter (it would be rebuilt per file read).
+      const graph = indexes.isReady(folder) ? index.graph() : { units: [] };
+      const counters = diagnostics.counters.get(folder);
+      return {
+        folder,
+        ready: indexes.isReady(folder),
+        files: index.files.files.size,
+        units: graph.units.length,
+        objects: graph.units.reduce((n, u) => n + u.objects.length, 0),
+        runs: counters?.runs ?? 0,
+        ...(counters ? { lastRunMs: counters.lastRunMs } : {}),
+      };
+    }),
   }));
 
   return () => {

@@ -422,3 +422,19 @@ export const DependencyGraphRequest = new RequestType<DependencyGraphParams, Dep
 
 /** Sent by the server when the dependency graph may have changed (a relevant file changed); the view asks again. */
 export const DependencyGraphChangedNotification = new NotificationType<Record<string, never>>('gitops/dependencyGraphChanged');
+
+/** One workspace folder's reference index, for tests and the benchmark. */
+export interface ReferenceFolderStats {
+  folder: string;
+  /** The folder's first scan is complete (reference diagnostics are published from then on). */
+  ready: boolean;
+  files: number;
+  units: number;
+  objects: number;
+  /** Completed reference-diagnostics runs, and how long the last one computed (graph + checks, cluster lookups excluded). */
+  runs: number;
+  lastRunMs?: number;
+}
+
+/** Counters of the reference indexes; used by protocol tests and benchmarks. */
+export const ReferenceStatsRequest = new RequestType0<{ folders: ReferenceFolderStats[] }, void>('gitops/referenceStats');

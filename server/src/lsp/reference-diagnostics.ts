@@ -27,6 +27,8 @@ export class ReferenceDiagnostics {
   /** Bumped per run, so an older run that awaited the cluster never overwrites a newer one. */
   private readonly runs = new Map<string, number>();
   private readonly runListeners: Array<(folder: string) => void> = [];
+  /** Completed runs and the compute time of the last one, per folder (gitops/referenceStats). */
+  readonly counters = new Map<string, { runs: number; lastRunMs: number }>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -64,8 +66,10 @@ export class ReferenceDiagnostics {
     const run = (this.runs.get(folder) ?? 0) + 1;
     this.runs.set(folder, run);
     const settings = await this.ctx.settings.get(folder);
+    const computeStart = performance.now();
     const index = this.indexes.forFolder(folder);
     let byFile = settings.references.enable ? index.findings({ checks: settings.references.checks }) : new Map<string, Finding[]>();
+    const computeMs = performance.now() - computeStart;
     if (byFile.size && this.ctx.cluster.isTrusted) byFile = await this.withCluster(folder, byFile);
     if (this.runs.get(folder) !== run) return;
     const prefix = folder.endsWith('/') ? folder : `${folder}/`;
@@ -84,6 +88,7 @@ export class ReferenceDiagnostics {
       this.published.delete(uri);
       this.ctx.diagnostics.set(uri, REFERENCES_SLOT, []);
     }
+    this.counters.set(folder, { runs: (this.counters.get(folder)?.runs ?? 0) + 1, lastRunMs: computeMs });
     for (const l of this.runListeners) l(folder);
   }
 
