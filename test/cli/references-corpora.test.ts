@@ -6,7 +6,7 @@
  * and prints how the references resolved.
  *
  * It also proves the in-process kustomize identities (server/src/graph/
- * kustomize-build.ts) against `kubectl kustomize` (kustomize v5): for every
+ * kustomize-identities.ts) against `kubectl kustomize` (kustomize v5): for every
  * kustomization of every corpus that builds without remote bases or Helm
  * charts, the same kinds, namespaces and names (generated names up to their
  * content hash).

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { indexFile } from '../../server/src/graph/index-file.js';
-import { KustomizeModel } from '../../server/src/graph/kustomize-build.js';
-import { RepoFiles, repoProbe, type PathProbe } from '../../server/src/graph/repo-files.js';
+import { KustomizeModel } from '../../server/src/graph/kustomize-identities.js';
+import { RepoFiles, repoProbe, type PathProbe } from '../../server/src/graph/indexed-files.js';
 
 const r = (sl: number, sc: number, el: number, ec: number) => ({ start: { line: sl, character: sc }, end: { line: el, character: ec } });
 const ROOT = path.resolve('/repo');

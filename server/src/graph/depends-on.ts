@@ -7,7 +7,7 @@
  */
 import type { Finding, Range } from '../findings.js';
 import type { RefSite } from './graph-types.js';
-import type { RObj } from './kustomize-build.js';
+import type { RObj } from './kustomize-identities.js';
 import { resolveSite } from './resolve-reference.js';
 import { docOf, isAgent, type Located, type RepoGraph, type Unit } from './repo-graph.js';
 

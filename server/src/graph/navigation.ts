@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Position, Range } from '../findings.js';
 import type { FileLocation, PathEntry, RefSite } from './graph-types.js';
 import type { IndexedDoc } from './index-file.js';
-import type { RObj } from './kustomize-build.js';
+import type { RObj } from './kustomize-identities.js';
 import { resolveSite } from './resolve-reference.js';
 import { declarationKey, docKey, docOf, generatorKey, type Located, type RepoGraph, type Unit } from './repo-graph.js';
 

@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import type { Finding } from '../findings.js';
 import { referenceFindings, type ReferenceCheckOptions } from './reference-checks.js';
 import { buildRepoGraph, type RepoGraph } from './repo-graph.js';
-import { DiskProbe, repoProbe, RepoFiles, type PathProbe } from './repo-files.js';
-import { KustomizeModel } from './kustomize-build.js';
+import { DiskProbe, repoProbe, RepoFiles, type PathProbe } from './indexed-files.js';
+import { KustomizeModel } from './kustomize-identities.js';
 
 /** Folders never read: dependencies, VCS data, build output. */
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.hg', '.svn', '.vscode-test']);

@@ -24,8 +24,8 @@ import { argoDirectoryIncludes } from '../preview/argo-source.js';
 import { substituteVariables } from '../preview/post-build-substitute.js';
 import type { FileLocation, RefSite } from './graph-types.js';
 import type { IndexedDoc } from './index-file.js';
-import { isClusterScoped, KustomizeModel, type BuildOutput, type Include, type OpaqueProducer, type RObj } from './kustomize-build.js';
-import type { PathProbe, RepoFiles } from './repo-files.js';
+import { isClusterScoped, KustomizeModel, type BuildOutput, type Include, type OpaqueProducer, type RObj } from './kustomize-identities.js';
+import type { PathProbe, RepoFiles } from './indexed-files.js';
 
 /** Something that renders objects: an agent's path, an unbound kustomization, or a loose file. */
 export interface Unit {

@@ -11,7 +11,7 @@
 import type { RefSite } from './graph-types.js';
 import { podSpecPath } from './reference-sites.js';
 import { keyOf, substitutedName, type Located, type Produced, type RepoGraph, type Unit } from './repo-graph.js';
-import type { OpaqueProducer, RObj } from './kustomize-build.js';
+import type { OpaqueProducer, RObj } from './kustomize-identities.js';
 import { docOf } from './repo-graph.js';
 
 /** How a site resolved. */

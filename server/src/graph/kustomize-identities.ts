@@ -12,13 +12,13 @@
  * charts) is recorded as an opaque producer, so a reference it may satisfy
  * is never called broken.
  *
- * `test/unit/graph-kustomize-vs-kubectl.test.ts` compares these identities
+ * `test/cli/references-corpora.test.ts` compares these identities
  * with `kubectl kustomize` on every kustomization of the shared corpora.
  */
 import * as path from 'node:path';
 import type { FileLocation, GeneratorEntry, NameReferenceRule } from './graph-types.js';
 import type { IndexedDoc } from './index-file.js';
-import type { PathProbe, RepoFiles } from './repo-files.js';
+import type { PathProbe, RepoFiles } from './indexed-files.js';
 
 /** One rendered object's identity and where it comes from. */
 export interface RObj {
