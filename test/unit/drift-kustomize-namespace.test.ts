@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { KustomizeNamespaces } from '../../server/src/drift/kustomize-namespaces.js';
+import { KustomizeNamespaces } from '../../server/src/manifests/kustomize-namespaces.js';
 
 const kustomization = (body: string) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${body}`;
 

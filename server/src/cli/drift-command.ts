@@ -15,7 +15,7 @@ import { kubeconfigPaths, loadKubeconfig, transportOptionsFor } from '../cluster
 import { agentSourcesOf, resolveBinding } from '../cluster/bindings.js';
 import { computeDrift, type DesiredDocument, type LiveLookup } from '../drift/compute-drift.js';
 import { desiredDocuments } from '../drift/desired-documents.js';
-import { KustomizeNamespaces } from '../drift/kustomize-namespaces.js';
+import { KustomizeNamespaces } from '../manifests/kustomize-namespaces.js';
 import { renderForDrift, withRendered } from '../drift/rendered-desired.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { rulesFromSetting } from '../drift/ignore-rules.js';

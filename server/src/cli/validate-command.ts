@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Finding } from '../findings.js';
 import { DEFAULT_MAX_BYTES } from '../manifests/parse-manifests.js';
+import type { CoverageCounts } from '../validation/validate-document.js';
 import { createDefaultEngine, type ValidationEngine } from '../validation/validation-engine.js';
 import { EXIT, parseOptions, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { formatHuman, formatJson, formatSarif, summarize, type FileReport } from './validation-report.js';
@@ -45,6 +46,12 @@ interface SharedJob {
   next: SharedArrayBuffer;
 }
 
+/** What one thread (or all of them) found: findings per file, and the schema coverage of the objects. */
+interface ValidationResults {
+  findings: [string, Finding[]][];
+  coverage: CoverageCounts;
+}
+
 /** True for files other files' validation depends on: kustomizations, charts, CRDs. */
 function isContextFile(file: string, read: () => string): boolean {
   const base = path.basename(file);
@@ -61,21 +68,32 @@ function engineFor(o: { maxBytes: number; schemasDir?: string }): ValidationEngi
  * context files. Files are claimed one at a time from the shared counter, so
  * a thread that started late or got big files simply validates fewer.
  */
-function validateShared(engine: ValidationEngine, job: SharedJob): [string, Finding[]][] {
+function validateShared(engine: ValidationEngine, job: SharedJob): ValidationResults {
   for (const f of job.contextFiles) engine.updateWorkspaceFile(f, fs.readFileSync(f, 'utf8'));
+  engine.resetCoverage();
   const next = new Int32Array(job.next);
-  const results: [string, Finding[]][] = [];
+  const findings: [string, Finding[]][] = [];
   for (let i = Atomics.add(next, 0, 1); i < job.files.length; i = Atomics.add(next, 0, 1)) {
     const f = job.files[i];
-    results.push([f, engine.validateOnce(f, fs.readFileSync(f, 'utf8'))]);
+    findings.push([f, engine.validateOnce(f, fs.readFileSync(f, 'utf8'))]);
   }
-  return results;
+  return { findings, coverage: { ...engine.coverage } };
+}
+
+/** Merges the results of several threads. */
+function mergeResults(parts: ValidationResults[]): { findings: Map<string, Finding[]>; coverage: CoverageCounts } {
+  const coverage: CoverageCounts = { objects: 0, withSchema: 0 };
+  for (const p of parts) {
+    coverage.objects += p.coverage.objects;
+    coverage.withSchema += p.coverage.withSchema;
+  }
+  return { findings: new Map(parts.flatMap((p) => p.findings)), coverage };
 }
 
 /** Validates files with one engine that first learns the context files. */
-export function validateFiles(job: ValidationJob): Map<string, Finding[]> {
+export function validateFiles(job: ValidationJob): { findings: Map<string, Finding[]>; coverage: CoverageCounts } {
   const next = new SharedArrayBuffer(4);
-  return new Map(validateShared(engineFor(job), { files: job.files, contextFiles: job.contextFiles, next }));
+  return mergeResults([validateShared(engineFor(job), { files: job.files, contextFiles: job.contextFiles, next })]);
 }
 
 /**
@@ -85,12 +103,12 @@ export function validateFiles(job: ValidationJob): Map<string, Finding[]> {
  */
 class ValidationWorkers {
   private readonly workers: Worker[];
-  private readonly results: Promise<[string, Finding[]][]>[];
+  private readonly results: Promise<ValidationResults>[];
 
   constructor(count: number, setup: Omit<WorkerSetup, 'kind'>) {
     this.workers = Array.from({ length: count }, () => new Worker(__filename, { workerData: { ...setup, kind: WORKER_KIND } satisfies WorkerSetup }));
-    this.results = this.workers.map((worker) => new Promise<[string, Finding[]][]>((resolve, reject) => {
-      worker.once('message', (m: [string, Finding[]][]) => resolve(m));
+    this.results = this.workers.map((worker) => new Promise<ValidationResults>((resolve, reject) => {
+      worker.once('message', (m: ValidationResults) => resolve(m));
       worker.once('error', reject);
       worker.once('exit', (code) => {
         if (code !== 0) reject(new Error(`validation worker exited with code ${code}`));
@@ -101,12 +119,12 @@ class ValidationWorkers {
   }
 
   /** Hands the job to every worker, validates a share on this thread too, and merges all results. */
-  async run(job: ValidationJob): Promise<Map<string, Finding[]>> {
+  async run(job: ValidationJob): Promise<{ findings: Map<string, Finding[]>; coverage: CoverageCounts }> {
     const shared: SharedJob = { files: job.files, contextFiles: job.contextFiles, next: new SharedArrayBuffer(4) };
     for (const w of this.workers) w.postMessage(shared);
     const own = validateShared(engineFor(job), shared);
     const parts = await Promise.all(this.results);
-    return new Map([...own, ...parts.flat()]);
+    return mergeResults([own, ...parts]);
   }
 
   /** Stops workers that will not be given a job. */
@@ -253,11 +271,12 @@ Warnings and information (such as "not validated: no schema") do not fail.
     }
     const job: ValidationJob = { files: toValidate, contextFiles: [...contextFiles], maxBytes, schemasDir };
     let results: Map<string, Finding[]>;
+    let coverage: CoverageCounts;
     if (workers && toValidate.length >= PARALLEL_THRESHOLD) {
-      results = await workers.run(job);
+      ({ findings: results, coverage } = await workers.run(job));
     } else {
       workers?.stop();
-      results = validateFiles(job);
+      ({ findings: results, coverage } = validateFiles(job));
     }
     // The broken-reference checks see the whole repository; their findings join the schema findings of each file.
     if (!options['no-references']) {
@@ -275,7 +294,7 @@ Warnings and information (such as "not validated: no schema") do not fail.
         : results.get(f) ?? [];
       return { path: display(f, io.cwd), findings };
     });
-    const summary = summarize(reports);
+    const summary = summarize(reports, coverage);
     if (output === 'json') io.stdout(formatJson(reports, summary));
     else if (output === 'sarif') io.stdout(formatSarif(reports, toolVersion()));
     else io.stdout(formatHuman(reports.filter((r) => r.findings.length > 0).concat([]), { ...summary }));

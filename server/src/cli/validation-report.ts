@@ -12,18 +12,22 @@ export interface FileReport {
   findings: Finding[];
 }
 
-/** Counts per severity. */
+/** Counts per severity, and the schema coverage of the Kubernetes objects checked. */
 export interface ReportSummary {
   files: number;
   errors: number;
   warnings: number;
   information: number;
   hints: number;
+  /** Kubernetes objects found (each item of a List counts; kustomizations, patches and Helm files do not). */
+  objects: number;
+  /** How many of `objects` had a schema to be validated against. */
+  objectsWithSchema: number;
 }
 
-/** Counts findings by severity. */
-export function summarize(files: FileReport[]): ReportSummary {
-  const s: ReportSummary = { files: files.length, errors: 0, warnings: 0, information: 0, hints: 0 };
+/** Counts findings by severity; `coverage` gives the object counts (zero when not given). */
+export function summarize(files: FileReport[], coverage: { objects: number; withSchema: number } = { objects: 0, withSchema: 0 }): ReportSummary {
+  const s: ReportSummary = { files: files.length, errors: 0, warnings: 0, information: 0, hints: 0, objects: coverage.objects, objectsWithSchema: coverage.withSchema };
   for (const f of files) {
     for (const x of f.findings) {
       if (x.severity === 'error') s.errors++;
@@ -45,7 +49,13 @@ export function formatHuman(files: FileReport[], summary = summarize(files)): st
   }
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   lines.push(`${plural(summary.files, 'file')} checked: ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}, ${summary.information} information.`);
+  if (summary.objects > 0) lines.push(`Schema coverage: ${summary.objectsWithSchema} of ${plural(summary.objects, 'object')} (${formatPercent(summary.objectsWithSchema, summary.objects)}) had a schema.`);
   return lines.join('\n') + '\n';
+}
+
+/** `97.3%`, rounded down so that 99.96% never reads as 100%. */
+export function formatPercent(part: number, whole: number): string {
+  return whole === 0 ? '100%' : `${(Math.floor((part / whole) * 1000) / 10).toString()}%`;
 }
 
 /** A stable JSON document: `{ version, summary, files: [{ path, findings: [...] }] }`. */

@@ -20,7 +20,7 @@ import { redact } from '../secrets/mask-secrets.js';
 import { computeDrift, mergeDriftReports, OffsetMapper, type DesiredDocument, type DriftReport, type LiveLookup } from './compute-drift.js';
 import { desiredDocuments } from './desired-documents.js';
 import { RenderCache, withRendered } from './rendered-desired.js';
-import { KustomizeNamespaces } from './kustomize-namespaces.js';
+import { KustomizeNamespaces } from '../manifests/kustomize-namespaces.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { driftHover, driftQuickFixes, type DriftQuickFix } from './drift-hover.js';
 import { rulesFromSetting, type IgnoreRule } from './ignore-rules.js';

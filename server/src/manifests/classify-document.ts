@@ -7,6 +7,7 @@
  */
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { KustomizeNamespaces } from './kustomize-namespaces.js';
 import type { ManifestDocument } from './parse-manifests.js';
 
 /** What a document is. */
@@ -52,6 +53,8 @@ interface KustomizationInfo {
 export class WorkspaceIndex {
   private readonly kustomizations = new Map<string, KustomizationInfo>();
   private readonly chartDirs = new Set<string>();
+  /** The namespace each kustomize build gives the files it includes (Namespace renames, metadata.namespace). */
+  readonly kustomizeNamespaces = new KustomizeNamespaces();
   /** Bumped on every change that can change a classification. */
   generation = 0;
 
@@ -68,6 +71,7 @@ export class WorkspaceIndex {
       return;
     }
     if (!isKustomizationFile(p)) return;
+    this.kustomizeNamespaces.updateFile(p, text);
     if (text === undefined) {
       if (this.kustomizations.delete(p)) this.generation++;
       return;

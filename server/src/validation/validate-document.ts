@@ -39,8 +39,25 @@ export function rootSchemaFor(registry: SchemaRegistry, cls: DocumentClass, doc:
   return undefined;
 }
 
-/** Validates one document. */
-export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass): RawFinding[] {
+/** What the engine knows about a document's file beyond its text. */
+export interface DocumentContext {
+  /**
+   * The namespace each kustomize build that includes the file gives its
+   * objects (one entry per chain of kustomizations; undefined for a build
+   * that sets none). Empty or absent: no kustomization lists the file.
+   * Kustomize renames v1 Namespace objects and sets metadata.namespace to it.
+   */
+  kustomizeNamespaces?: readonly (string | undefined)[];
+}
+
+/** Counts for schema coverage: Kubernetes objects (List items each count) and how many of them had a schema. */
+export interface CoverageCounts {
+  objects: number;
+  withSchema: number;
+}
+
+/** Validates one document. `counts`, when given, is incremented for each Kubernetes object seen. */
+export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass, ctx: DocumentContext = {}, counts?: CoverageCounts): RawFinding[] {
   const out: RawFinding[] = [];
   const contents = doc.document.contents as Node | null;
   // A document that could not be converted (alias bomb, too deep) already has its finding.
@@ -65,39 +82,89 @@ export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument
   }
   const apiVersion = doc.apiVersion!;
   const kind = doc.kind!;
-  if (apiVersion === 'v1' && kind === 'List') {
-    validateListItems(registry, doc, contents, out);
+  if (isListDocument(registry, apiVersion, kind, contents)) {
+    validateListItems(registry, doc, contents, apiVersion, kind, ctx, out, counts);
     return out;
   }
   const resolved = registry.lookupKind(apiVersion, kind);
+  if (counts) {
+    counts.objects++;
+    if (resolved) counts.withSchema++;
+  }
   if (!resolved) {
     reportUnknownKind(registry, apiVersion, kind, apiVersionRange, kindRange, out);
     return out;
   }
   walk(registry, doc, resolved.schema, kind, false, out, kindRange);
-  checkMetadata(doc, contents, splitApiVersion(apiVersion).group, kind, out, kindRange);
+  checkMetadata(doc, contents, apiVersion, kind, ctx, out, kindRange);
   return out;
 }
 
-/** A `v1 List` (as `kubectl get -o yaml` writes): each item is validated as an object of its own kind. */
-function validateListItems(registry: SchemaRegistry, doc: ManifestDocument, contents: Node, out: RawFinding[]): void {
+/**
+ * True for a list document as `kubectl apply` reads it: `v1 List`, or any
+ * `<Kind>List` that no schema defines and that has an `items` sequence
+ * (kubectl decodes every kind ending in "List" with items as a list).
+ */
+export function isListDocument(registry: SchemaRegistry, apiVersion: string, kind: string, contents: Node): boolean {
+  if (!kind.endsWith('List')) return false;
+  if (apiVersion === 'v1' && kind === 'List') return true;
+  return isSeq(findPair(contents, 'items')?.value) && !registry.lookupKind(apiVersion, kind);
+}
+
+/**
+ * A `v1 List` or `<Kind>List` (as `kubectl get -o yaml` and jsonnet stacks
+ * write them): each item is validated as an object of its own
+ * apiVersion/kind. As in kubectl, an item with neither takes the list's
+ * apiVersion and the kind without "List" (`RoleList` → `Role`); an item
+ * with only one of the two is an error.
+ */
+function validateListItems(registry: SchemaRegistry, doc: ManifestDocument, contents: Node, listApiVersion: string, listKind: string, ctx: DocumentContext, out: RawFinding[], counts?: CoverageCounts): void {
   const items = findPair(contents, 'items')?.value;
-  if (!items || !('items' in (items as object)) || !Array.isArray((items as any).items)) return;
-  for (const item of (items as any).items as Node[]) {
-    if (!isMap(item)) continue;
-    const av = findPair(item, 'apiVersion')?.value;
-    const k = findPair(item, 'kind')?.value;
-    if (!isScalar(av) || !isScalar(k) || typeof av.value !== 'string' || typeof k.value !== 'string') continue;
-    const kr = rangeOf(k as Node);
-    const resolved = registry.lookupKind(av.value, k.value);
-    if (!resolved) {
-      reportUnknownKind(registry, av.value, k.value, rangeOf(av as Node), kr, out);
-      continue;
+  if (!isSeq(items)) return;
+  const itemKind = listKind.slice(0, -'List'.length);
+  items.items.forEach((item, i) => {
+    if (!isMap(item)) {
+      const r = rangeOf(item as Node);
+      out.push({ start: r[0], end: Math.max(r[1], r[0] + 1), severity: 'error', code: 'invalid-list-item', message: `${listKind} item [${i}] must be an object with apiVersion, kind and metadata.` });
+      return;
     }
-    const walker = new SchemaWalker({ registry, document: doc.document, kindLabel: k.value, partial: false, out, isSensitive: () => k.value === 'Secret' });
+    const avPair = findPair(item, 'apiVersion');
+    const kPair = findPair(item, 'kind');
+    const av = avPair?.value;
+    const k = kPair?.value;
+    const avText = isScalar(av) && typeof av.value === 'string' && av.value ? av.value : undefined;
+    const kText = isScalar(k) && typeof k.value === 'string' && k.value ? k.value : undefined;
+    let apiVersion = avText;
+    let kind = kText;
+    if (!avPair && !kPair && itemKind) {
+      apiVersion = listApiVersion;
+      kind = itemKind;
+    } else if (!apiVersion || !kind) {
+      const missing = !kind ? 'kind' : 'apiVersion';
+      // On the empty value when the key is there, else on the key of the other one.
+      const present = !kind ? (kPair?.value ?? kPair?.key ?? avPair?.key) : (avPair?.value ?? avPair?.key ?? kPair?.key);
+      const at = rangeOf(present as Node, [rangeOf(item)[0], rangeOf(item)[0] + 1]);
+      if (counts) counts.objects++;
+      out.push({ start: at[0], end: Math.max(at[1], at[0] + 1), severity: 'error', code: 'missing-type',
+        message: `${listKind} item [${i}] has no ${missing}: kubectl rejects it. Add "${missing}:"${missing === 'kind' ? ` (for example "kind: ${itemKind || 'ConfigMap'}")` : ''}.` });
+      return;
+    }
+    const kr = rangeOf((k ?? item) as Node);
+    const resolved = registry.lookupKind(apiVersion, kind!);
+    if (counts) {
+      counts.objects++;
+      if (resolved) counts.withSchema++;
+    }
+    if (!resolved) {
+      reportUnknownKind(registry, apiVersion, kind!, rangeOf((av ?? item) as Node), kr, out);
+      return;
+    }
+    const isSecret = kind === 'Secret' && apiVersion === 'v1';
+    const walker = new SchemaWalker({ registry, document: doc.document, kindLabel: kind!, partial: false, out,
+      isSensitive: (path) => isSecret && (path[0] === 'data' || path[0] === 'stringData' || (path[1] === 'annotations' && path[2] === 'kubectl.kubernetes.io/last-applied-configuration')) });
     walker.walk(item, resolved.schema, [], kr);
-    checkMetadata(doc, item, splitApiVersion(av.value).group, k.value, out, kr);
-  }
+    checkMetadata(doc, item, apiVersion, kind!, ctx, out, kr);
+  });
 }
 
 function walk(registry: SchemaRegistry, doc: ManifestDocument, schema: FlatSchema, kindLabel: string, partial: boolean, out: RawFinding[], rootRange: [number, number]): void {
@@ -165,7 +232,25 @@ function reportUnknownKind(registry: SchemaRegistry, apiVersion: string, kind: s
 
 const HAS_TEMPLATE = /\$\{|\{\{/;
 
-function checkMetadata(doc: ManifestDocument, contents: Node, group: string, kind: string, out: RawFinding[], kindRange: [number, number]): void {
+/**
+ * The values a kustomize build gives a name it rewrites: one per build that
+ * includes the file (the file's own value for a build that keeps it),
+ * without placeholders (`${VAR}`) that only Flux fills in. Returns the
+ * written value alone when no kustomization lists the file.
+ */
+function namesAfterKustomize(written: string, ctx: DocumentContext): { value: string; from?: string }[] {
+  const builds = ctx.kustomizeNamespaces ?? [];
+  if (builds.length === 0) return [{ value: written }];
+  const out = new Map<string, { value: string; from?: string }>();
+  for (const ns of builds) {
+    if (ns === undefined) out.set(written, { value: written });
+    else if (!HAS_TEMPLATE.test(ns)) out.set(ns, { value: ns, from: ns });
+  }
+  return [...out.values()];
+}
+
+function checkMetadata(doc: ManifestDocument, contents: Node, apiVersion: string, kind: string, ctx: DocumentContext, out: RawFinding[], kindRange: [number, number]): void {
+  const group = splitApiVersion(apiVersion).group;
   const metaPair = findPair(contents, 'metadata');
   const meta = metaPair?.value;
   const push = (node: Node | null | undefined, code: string, message: string) => {
@@ -182,15 +267,27 @@ function checkMetadata(doc: ManifestDocument, contents: Node, group: string, kin
   }
   if (namePair && isScalar(namePair.value) && typeof namePair.value.value === 'string') {
     const name = namePair.value.value;
-    if (!HAS_TEMPLATE.test(name)) {
-      const problem = checkName(name, nameRuleOf(group, kind));
-      if (problem) push(namePair.value, 'invalid-name', `Invalid metadata.name ${JSON.stringify(name)}: a ${kind} name ${problem}.`);
+    // kustomize's namespace transformer renames v1 Namespace objects to its namespace.
+    const names = kind === 'Namespace' && apiVersion === 'v1' ? namesAfterKustomize(name, ctx) : [{ value: name }];
+    for (const n of names) {
+      if (HAS_TEMPLATE.test(n.value)) continue;
+      const problem = checkName(n.value, nameRuleOf(group, kind));
+      if (!problem) continue;
+      if (n.from === undefined) push(namePair.value, 'invalid-name', `Invalid metadata.name ${JSON.stringify(name)}: a ${kind} name ${problem}.`);
+      else push(namePair.value, 'invalid-name', `Invalid Namespace name ${JSON.stringify(n.value)}: a kustomization that includes this file sets namespace: ${JSON.stringify(n.value)}, and kustomize renames this Namespace to it; a ${kind} name ${problem}. Fix the kustomization's namespace.`);
     }
   }
   const nsPair = findPair(meta, 'namespace');
-  if (nsPair && isScalar(nsPair.value) && typeof nsPair.value.value === 'string' && !HAS_TEMPLATE.test(nsPair.value.value)) {
-    const problem = checkName(nsPair.value.value, 'dns1123-label');
-    if (problem) push(nsPair.value, 'invalid-name', `Invalid metadata.namespace ${JSON.stringify(nsPair.value.value)}: a namespace ${problem}.`);
+  if (nsPair && isScalar(nsPair.value) && typeof nsPair.value.value === 'string') {
+    const written = nsPair.value.value;
+    // kustomize's `namespace:` replaces what the file says.
+    for (const n of namesAfterKustomize(written, ctx)) {
+      if (HAS_TEMPLATE.test(n.value)) continue;
+      const problem = checkName(n.value, 'dns1123-label');
+      if (!problem) continue;
+      if (n.from === undefined) push(nsPair.value, 'invalid-name', `Invalid metadata.namespace ${JSON.stringify(written)}: a namespace ${problem}.`);
+      else push(nsPair.value, 'invalid-name', `Invalid namespace ${JSON.stringify(n.value)}: a kustomization that includes this file sets namespace: ${JSON.stringify(n.value)}, which kustomize writes here; a namespace ${problem}. Fix the kustomization's namespace.`);
+    }
   }
   const labels = findPair(meta, 'labels')?.value;
   if (isMap(labels)) {

@@ -12,7 +12,7 @@ import { SchemaRegistry, type FlatSchema } from '../schemas/schema-registry.js';
 import { joinApiVersion } from '../schemas/schema-types.js';
 import { describeType } from './schema-validator.js';
 import type { RawFinding } from './schema-validator.js';
-import { rootSchemaFor, validateDocument } from './validate-document.js';
+import { rootSchemaFor, validateDocument, type CoverageCounts, type DocumentContext } from './validate-document.js';
 
 /** A completion item, protocol-neutral. */
 export interface CompletionCandidate {
@@ -31,9 +31,14 @@ export interface EngineOptions {
   limits?: Omit<ParseOptions, 'cache'>;
 }
 
+/** The validation of one document: its findings and its share of the schema coverage. */
+interface DocumentResult extends CoverageCounts {
+  findings: RawFinding[];
+}
+
 interface FileCache {
   parse: ParseCache;
-  documents: Map<string, RawFinding[]>;
+  documents: Map<string, DocumentResult>;
   crdKey?: string;
 }
 
@@ -50,11 +55,29 @@ export class ValidationEngine {
   private readonly crdFiles = new Set<string>();
   /** How many documents the last `validate` call actually validated (the rest came from the cache); for tests and benchmarks. */
   lastValidatedDocuments = 0;
+  /**
+   * Schema coverage summed over every `validate`/`validateOnce` call: the
+   * Kubernetes objects seen (each List item counts) and how many had a
+   * schema. The CLI reports it; reset it with {@link resetCoverage}.
+   */
+  readonly coverage: CoverageCounts = { objects: 0, withSchema: 0 };
 
   constructor(opts: EngineOptions) {
     this.registry = opts.registry;
     this.index = opts.index ?? new WorkspaceIndex();
     this.limits = opts.limits ?? {};
+  }
+
+  /** Sets the schema coverage counters back to zero. */
+  resetCoverage(): void {
+    this.coverage.objects = 0;
+    this.coverage.withSchema = 0;
+  }
+
+  /** What the workspace index says about a file that validation of its documents needs. */
+  private contextOf(path: string): DocumentContext {
+    const kustomizeNamespaces = this.index.kustomizeNamespaces.namespacesOfBuilds(path);
+    return kustomizeNamespaces.length ? { kustomizeNamespaces } : {};
   }
 
   /** Tells the engine about any workspace file (`text` undefined: deleted), keeping classification and CRD schemas current. */
@@ -121,27 +144,42 @@ export class ValidationEngine {
   /** All findings for one file, sorted by position. Only documents whose text changed are revalidated. */
   validate(path: string, text: string): Finding[] {
     this.lastValidatedDocuments = 0;
-    if (isHelmTemplate(path, text, this.index)) return [];
+    if (this.isNotParsed(path, text)) return [];
     const file = this.parse(path, text);
     if (text.includes('CustomResourceDefinition') || this.crdFiles.has(path)) this.learnCrds(path, text, file);
     const cache = this.cacheFor(path);
     const generation = `${this.registry.generation}:${this.index.generation}`;
-    const next = new Map<string, RawFinding[]>();
-    const findings: Finding[] = [...file.findings];
+    const next = new Map<string, DocumentResult>();
+    const findings: Finding[] = [];
+    const quiet: ManifestDocument[] = [];
+    const ctx = this.contextOf(path);
     this.lastValidatedDocuments = 0;
     for (const doc of file.documents) {
       const cls = classifyDocument(path, doc, this.index, text);
+      if (cls === 'ignored' || cls === 'helm') quiet.push(doc);
       const key = `${generation}|${cls}|${doc.text}`;
-      let raw = cache.documents.get(key) ?? next.get(key);
-      if (!raw) {
-        raw = safeValidate(this.registry, doc, cls);
+      let result = cache.documents.get(key) ?? next.get(key);
+      if (!result) {
+        result = safeValidate(this.registry, doc, cls, ctx);
         this.lastValidatedDocuments++;
       }
-      next.set(key, raw);
-      pushFindings(findings, file, doc, raw);
+      next.set(key, result);
+      this.coverage.objects += result.objects;
+      this.coverage.withSchema += result.withSchema;
+      pushFindings(findings, file, doc, result.findings);
     }
     cache.documents = next;
-    return findings.sort(byPosition);
+    return withoutQuietWarnings(file.findings, quiet).concat(findings).sort(byPosition);
+  }
+
+  /**
+   * True for files that are not YAML for the cluster, so not even parsed:
+   * Helm templates, and kustomize generator inputs (configMapGenerator
+   * `files:`/`envs:` are data that kustomize copies as text, whatever their
+   * extension).
+   */
+  private isNotParsed(path: string, text: string): boolean {
+    return isHelmTemplate(path, text, this.index) || this.index.isGeneratorInput(path);
   }
 
   /**
@@ -158,17 +196,23 @@ export class ValidationEngine {
       return findings;
     }
     this.lastValidatedDocuments = 0;
-    if (isHelmTemplate(path, text, this.index)) return [];
+    if (this.isNotParsed(path, text)) return [];
     const documentFindings: Finding[] = [];
+    const quiet: Pick<ManifestDocument, 'range'>[] = [];
+    const ctx = this.contextOf(path);
     const file = parseManifests(text, {
       ...this.limits,
       onDocument: (doc, parsed) => {
-        const raw = safeValidate(this.registry, doc, classifyDocument(path, doc, this.index, text));
+        const cls = classifyDocument(path, doc, this.index, text);
+        if (cls === 'ignored' || cls === 'helm') quiet.push({ range: doc.range });
+        const result = safeValidate(this.registry, doc, cls, ctx);
         this.lastValidatedDocuments++;
-        pushFindings(documentFindings, parsed, doc, raw);
+        this.coverage.objects += result.objects;
+        this.coverage.withSchema += result.withSchema;
+        pushFindings(documentFindings, parsed, doc, result.findings);
       },
     });
-    const findings = file.findings.concat(documentFindings);
+    const findings = withoutQuietWarnings(file.findings, quiet).concat(documentFindings);
     return findings.sort(byPosition);
   }
 
@@ -301,13 +345,31 @@ function byPosition(a: Finding, b: Finding): number {
   return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
 }
 
-function safeValidate(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass): RawFinding[] {
+function safeValidate(registry: SchemaRegistry, doc: ManifestDocument, cls: DocumentClass, ctx: DocumentContext): DocumentResult {
+  const counts: CoverageCounts = { objects: 0, withSchema: 0 };
   try {
-    return validateDocument(registry, doc, cls);
+    return { findings: validateDocument(registry, doc, cls, ctx, counts), ...counts };
   } catch (err) {
     // A bug must not cost the user their other diagnostics; report it where it happened.
-    return [{ start: 0, end: 1, severity: 'warning', code: 'internal-error', message: `GitOps Lens could not validate this document (${err instanceof Error ? err.message : String(err)}). Please report this.` }];
+    return { findings: [{ start: 0, end: 1, severity: 'warning', code: 'internal-error', message: `GitOps Lens could not validate this document (${err instanceof Error ? err.message : String(err)}). Please report this.` }], objects: 0, withSchema: 0 };
   }
+}
+
+function within(p: Position, r: Range): boolean {
+  const afterStart = p.line > r.start.line || (p.line === r.start.line && p.character >= r.start.character);
+  const beforeEnd = p.line < r.end.line || (p.line === r.end.line && p.character <= r.end.character);
+  return afterStart && beforeEnd;
+}
+
+/**
+ * The parse findings without YAML warnings (an unresolved application tag
+ * such as `!env_var`, …) inside documents that are not validated: such a
+ * document is some other tool's YAML, and its tags are that tool's business.
+ * Syntax errors stay: no tool can read a broken file.
+ */
+function withoutQuietWarnings(findings: Finding[], quiet: Pick<ManifestDocument, 'range'>[]): Finding[] {
+  if (quiet.length === 0) return findings;
+  return findings.filter((f) => f.code !== 'yaml-warning' || !quiet.some((d) => within(f.range.start, d.range)));
 }
 
 function documentAt(file: ParsedManifestFile, offset: number): ManifestDocument | undefined {

@@ -1,15 +1,17 @@
 /**
- * The namespace kustomize gives to objects of a file, for drift: a file that
- * a kustomization.yaml lists (directly, or through a chain of folder
- * resources such as `resources: [../base]`) is built with the `namespace:`
- * of that chain, and the outermost overlay that sets one wins over its bases.
- * Drift compares files as written, so without this an object without
- * metadata.namespace would be looked up in the binding's or context's
- * namespace instead of the one the agent applies it to.
+ * The namespace kustomize gives to objects of a file: a file that a
+ * kustomization.yaml lists (directly, or through a chain of folder resources
+ * such as `resources: [../base]` or `components:`) is built with the
+ * `namespace:` of that chain, and the outermost overlay that sets one wins
+ * over its bases. Drift compares files as written, so without this an object
+ * without metadata.namespace would be looked up in the binding's or
+ * context's namespace instead of the one the agent applies it to; validation
+ * checks the Namespace names and metadata.namespace values kustomize
+ * produces, not the placeholders written in the file.
  */
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { isKustomizationFile, normalizePath } from '../manifests/classify-document.js';
+import { isKustomizationFile, normalizePath } from './classify-document.js';
 
 interface KustomizationRefs {
   /** `namespace:` of the kustomization, when set. */
@@ -59,6 +61,19 @@ export class KustomizeNamespaces {
     if (found.size === 1) return [...found][0];
     const own = new Set(direct.map((d) => this.byDir.get(d)?.namespace));
     return own.size === 1 ? [...own][0] : undefined;
+  }
+
+  /**
+   * The namespace each kustomize build that includes `filePath` as a resource
+   * gives it, one entry per chain of kustomizations up to a root overlay
+   * (undefined for a chain where none sets `namespace:`). Empty when no
+   * kustomization lists the file. Validation uses it for the names that
+   * kustomize's namespace transformer rewrites.
+   */
+  namespacesOfBuilds(filePath: string): Array<string | undefined> {
+    const out = new Set<string | undefined>();
+    for (const dir of this.parentsOf(normalizePath(filePath))) for (const ns of this.outermost(dir, new Set(), 0)) out.add(ns);
+    return [...out];
   }
 
   /**
