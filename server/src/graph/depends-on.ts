@@ -148,12 +148,27 @@ function edgeOf(graph: RepoGraph, loc: Located, site: RefSite, nodes: Map<string
       });
     }
     // A dependsOn target that is rendered but not a node (another cluster's copy) still resolves to its identity.
-    const target = nodes.has(id) ? id : [...nodes.keys()].find((k) => k.endsWith(`|${t.o.kind}|${t.o.namespace}|${t.o.name}`));
+    const target = nodes.has(id) ? id : byIdentity(nodes).get(`${t.o.kind}|${t.o.namespace}|${t.o.name}`);
     return { ...base, name: t.o.name, namespace: t.o.namespace, ...(target ? { id: target } : {}) };
   }
   if (r.status === 'produced') return { ...base };
   if (r.status === 'assumed') return { ...base, assumed: true };
   return { ...base, namespace: r.namespace, missing: true };
+}
+
+const identityIndex = new WeakMap<Map<string, DependencyNode>, { size: number; index: Map<string, string> }>();
+
+/** Node ids by `kind|namespace|name` (the first node of each identity), rebuilt when nodes were added. */
+function byIdentity(nodes: Map<string, DependencyNode>): Map<string, string> {
+  const cached = identityIndex.get(nodes);
+  if (cached && cached.size === nodes.size) return cached.index;
+  const index = new Map<string, string>();
+  for (const n of nodes.values()) {
+    const k = `${n.kind}|${n.namespace}|${n.name}`;
+    if (!index.has(k)) index.set(k, n.id);
+  }
+  identityIndex.set(nodes, { size: nodes.size, index });
+  return index;
 }
 
 /** Strongly connected components of the dependsOn edges with more than one member (or a self-loop), each as a path. */

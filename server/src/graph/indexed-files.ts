@@ -64,6 +64,8 @@ export class RepoFiles {
   generation = 0;
   /** Bumped when the set of kustomization or chart folders changes (every build may change then). */
   structure = 0;
+  /** Bumped when a file appears or disappears (what is where, not what files say). */
+  membership = 0;
   /** The paths changed at each generation, oldest first (bounded), so caches can forget only what changed. */
   private readonly log: Array<{ generation: number; path: string }> = [];
 
@@ -83,7 +85,7 @@ export class RepoFiles {
       if (text === undefined) this.chartDirs.delete(dir);
       else this.chartDirs.add(dir);
       if (had === (text !== undefined)) return false;
-      this.bump(p, true);
+      this.bump(p, true, true);
       return true;
     }
     if (text === undefined) {
@@ -91,7 +93,7 @@ export class RepoFiles {
       const wasKustomization = this.kustomizationDirs.get(path.dirname(p)) === p;
       if (wasKustomization) this.kustomizationDirs.delete(path.dirname(p));
       if (!this.files.delete(p)) return false;
-      this.bump(p, wasKustomization);
+      this.bump(p, wasKustomization, true);
       return true;
     }
     const hash = createHash('sha1').update(text).digest('base64');
@@ -100,7 +102,7 @@ export class RepoFiles {
     // Go templates are not YAML until Helm renders them.
     if (/(^|[\\/])templates[\\/]/.test(p) && looksTemplated(text)) {
       const existed = this.files.delete(p);
-      if (existed) this.bump(p, false);
+      if (existed) this.bump(p, false, true);
       return existed;
     }
     const isNew = !this.files.has(p);
@@ -115,14 +117,15 @@ export class RepoFiles {
         structural = current !== p;
       }
     }
-    this.bump(p, structural || (isNew && isKustomizationFile(p)));
+    this.bump(p, structural || (isNew && isKustomizationFile(p)), isNew);
     return true;
   }
 
   /** Records a change of `p` (a file created or deleted outside the index too). */
-  bump(p: string, structural: boolean): void {
+  bump(p: string, structural: boolean, membership: boolean): void {
     this.generation++;
     if (structural) this.structure++;
+    if (membership) this.membership++;
     this.log.push({ generation: this.generation, path: p });
     if (this.log.length > 1000) this.log.splice(0, this.log.length - 500);
   }

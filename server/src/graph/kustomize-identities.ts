@@ -120,6 +120,7 @@ interface MemoEntry {
 export class KustomizeModel {
   private readonly memo = new Map<string, MemoEntry>();
   private readonly fileObjects = new Map<string, RObj[]>();
+  private readonly layouts = new Map<string, { nested: string[]; files: string[]; membership: number; structure: number }>();
   private generation: number;
   private structure: number;
 
@@ -215,24 +216,34 @@ export class KustomizeModel {
     const cached = this.memo.get(key);
     if (cached) return cached.out;
     const out = emptyOutput();
-    const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
-    // The nearest kustomization folder between a path and `dir` (exclusive), if any.
-    const kustomizationAbove = (p: string): string | undefined => {
-      let found: string | undefined;
-      for (let d = path.dirname(p); d.length > dir.length && d.startsWith(prefix); d = path.dirname(d)) if (this.files.kustomizationDirs.has(d)) found = d;
-      return found;
-    };
-    const nested = new Set<string>();
-    for (const d of this.files.kustomizationDirs.keys()) if (d.startsWith(prefix) && !kustomizationAbove(d)) nested.add(d);
-    for (const d of [...nested].sort()) merge(out, this.build(d));
-    for (const f of [...this.files.files.keys()].sort()) {
-      if (!f.startsWith(prefix) || this.files.isInChart(f) || kustomizationAbove(f)) continue;
+    const layout = this.layoutOf(dir);
+    for (const d of layout.nested) merge(out, this.build(d));
+    for (const f of layout.files) {
       out.files.add(f);
       out.objects.push(...this.objectsOfFile(f).map((o) => ({ ...o })));
     }
     for (const c of overrides?.components ?? []) this.applyComponent(c, out, new Set());
     transform(out, overrides?.namespace, overrides?.namePrefix, overrides?.nameSuffix);
     return this.remember(key, out, dir);
+  }
+
+  /** The files and nested kustomization folders of a plain folder; they change only when files appear, go or become kustomizations. */
+  private layoutOf(dir: string): { nested: string[]; files: string[] } {
+    const cached = this.layouts.get(dir);
+    if (cached && cached.membership === this.files.membership && cached.structure === this.files.structure) return cached;
+    const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
+    // The nearest kustomization folder between a path and `dir` (exclusive), if any.
+    const kustomizationAbove = (p: string): boolean => {
+      for (let d = path.dirname(p); d.length > dir.length && d.startsWith(prefix); d = path.dirname(d)) if (this.files.kustomizationDirs.has(d)) return true;
+      return false;
+    };
+    const nested: string[] = [];
+    for (const d of this.files.kustomizationDirs.keys()) if (d.startsWith(prefix) && !kustomizationAbove(d)) nested.push(d);
+    const files: string[] = [];
+    for (const f of this.files.files.keys()) if (f.startsWith(prefix) && !this.files.isInChart(f) && !kustomizationAbove(f)) files.push(f);
+    const layout = { nested: nested.sort(), files: files.sort(), membership: this.files.membership, structure: this.files.structure };
+    this.layouts.set(dir, layout);
+    return layout;
   }
 
   private buildFolder(dir: string, overrides: BuildOverrides | undefined, input: BuildOutput | undefined, stack: Set<string>): BuildOutput {

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import type { Finding, Range } from '../findings.js';
 import { argoGlobMatch } from '../preview/argo-source.js';
 import type { RefSite } from './graph-types.js';
-import type { IndexedDoc } from './index-file.js';
+import type { IndexedDoc, IndexedFile } from './index-file.js';
 import type { ReferenceCheck } from './reference-codes.js';
 import { podSpecPath, valueAt } from './reference-sites.js';
 import { dependencyCycles } from './depends-on.js';
@@ -157,31 +157,46 @@ function isNamespaced(kind: string): boolean {
   return kind !== 'Namespace' && !kind.startsWith('Cluster');
 }
 
+/** Entry findings of a kustomization file, kept while the file and what exists where are the same. */
+const entryCache = new WeakMap<IndexedFile, { membership: number; structure: number; findings: Finding[] }>();
+
 /** Kustomization entries that do not exist (kustomize would fail), in every kustomization file outside Helm charts. */
 function kustomizeEntries(graph: RepoGraph, add: (file: string, f: Finding) => void): void {
-  const { files, model } = graph;
+  const { files } = graph;
   for (const [file, indexed] of files.files) {
-    if (files.isInChart(file)) continue;
-    for (const doc of indexed.docs) {
-      if (!doc.kustomization) continue;
-      const dir = path.dirname(file);
-      for (const e of doc.paths) {
-        if (e.remote || e.base !== 'kustomization') continue;
-        const target = path.resolve(dir, e.value);
-        const kind = model.kindOf(target);
-        const shown = JSON.stringify(e.value);
-        if (kind === undefined) {
-          add(file, finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) does not exist: kustomize build fails. Fix the path or remove the entry.`));
-        } else if (kind === 'dir' && e.expect === 'file') {
-          add(file, finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) is a folder, not a file: kustomize build fails. Name a file.`));
-        } else if (kind === 'dir' && !model.kustomizationOf(target) && (e.field === 'resources' || e.field === 'bases' || e.field === 'components')) {
-          add(file, finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) is a folder without a kustomization.yaml: kustomize build fails. Add one there, or list its files.`));
-        } else if (kind === 'file' && e.expect === 'dir') {
-          add(file, finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) is a file; a component is a folder with a kustomization.yaml (kind: Component). Name the folder.`));
-        }
+    if (!indexed.docs.some((d) => d.kustomization) || files.isInChart(file)) continue;
+    let cached = entryCache.get(indexed);
+    if (!cached || cached.membership !== files.membership || cached.structure !== files.structure) {
+      cached = { membership: files.membership, structure: files.structure, findings: entryFindings(graph, file, indexed) };
+      entryCache.set(indexed, cached);
+    }
+    for (const f of cached.findings) add(file, f);
+  }
+}
+
+function entryFindings(graph: RepoGraph, file: string, indexed: IndexedFile): Finding[] {
+  const { model } = graph;
+  const out: Finding[] = [];
+  for (const doc of indexed.docs) {
+    if (!doc.kustomization) continue;
+    const dir = path.dirname(file);
+    for (const e of doc.paths) {
+      if (e.remote || e.base !== 'kustomization') continue;
+      const target = path.resolve(dir, e.value);
+      const kind = model.kindOf(target);
+      const shown = JSON.stringify(e.value);
+      if (kind === undefined) {
+        out.push(finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) does not exist: kustomize build fails. Fix the path or remove the entry.`));
+      } else if (kind === 'dir' && e.expect === 'file') {
+        out.push(finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) is a folder, not a file: kustomize build fails. Name a file.`));
+      } else if (kind === 'dir' && !model.kustomizationOf(target) && (e.field === 'resources' || e.field === 'bases' || e.field === 'components')) {
+        out.push(finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) is a folder without a kustomization.yaml: kustomize build fails. Add one there, or list its files.`));
+      } else if (kind === 'file' && e.expect === 'dir') {
+        out.push(finding(e.range, 'error', 'kustomize-entry-missing', `${shown} (${e.field}) is a file; a component is a folder with a kustomization.yaml (kind: Component). Name the folder.`));
       }
     }
   }
+  return out;
 }
 
 /** Labels of a pod template, or undefined when they depend on variables the model cannot resolve. */

@@ -49,7 +49,7 @@ export class ReferenceIndex {
   /** A file was created or deleted outside the index (a non-YAML generator input): forget what the probe knew. */
   pathChanged(filePath: string): void {
     this.disk.forget(path.resolve(filePath));
-    this.files.bump(path.resolve(filePath), false);
+    this.files.bump(path.resolve(filePath), false, true);
   }
 
   /** The graph of the current files (rebuilt when they changed). */

@@ -431,11 +431,11 @@ function indexGraph(root: string, files: RepoFiles, model: KustomizeModel, units
     }
   }
   // Every kustomization's entries, built or not, so "who includes this file" is complete.
-  const seen = new Set<string>();
+  // Builds share their includes' objects, so identity dedupes them (an agent path is listed once per unit).
+  const seen = new Set<Include>();
   const addInclude = (inc: Include) => {
-    const k = `${inc.target}|${inc.from.file}|${inc.from.range.start.line}:${inc.from.range.start.character}`;
-    if (seen.has(k)) return;
-    seen.add(k);
+    if (seen.has(inc)) return;
+    seen.add(inc);
     push(includes, inc.target, inc);
   };
   for (const u of units) for (const inc of u.includes) addInclude(inc);

@@ -40,11 +40,30 @@ const CHART_MADE = new Set<RefSite['kind']>(['workload', 'backend', 'name-only',
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const origIndex = new WeakMap<Unit, Map<string, RObj[]>>();
+
+/** A unit's objects by `kind|declared name` (kustomize's name references use the declared name). */
+function byOrigName(unit: Unit): Map<string, RObj[]> {
+  let m = origIndex.get(unit);
+  if (!m) {
+    m = new Map();
+    for (const c of unit.objects) {
+      const k = `${c.kind}|${c.origName}`;
+      const list = m.get(k);
+      if (list) list.push(c);
+      else m.set(k, [c]);
+    }
+    origIndex.set(unit, m);
+  }
+  return m;
+}
+
 /** True when kustomize's name-reference transformer rewrites this field of this referrer. */
 export function kustomizeRewrites(referrer: RObj, site: RefSite, unit: Unit): boolean {
   if (site.kind === 'workload') return !!podSpecPath(referrer.kind) && referrer.kind !== 'Rollout';
   if (site.kind === 'backend' && referrer.kind === 'Ingress') return true;
   if (site.kind === 'name-only' && referrer.kind === 'StatefulSet') return true;
+  if (!unit.rules.length) return false;
   const plain = site.path.filter((p) => typeof p === 'string').join('/');
   return unit.rules.some((r) => site.targetKinds.includes(r.targetKind) && (!r.referrerKind || r.referrerKind === referrer.kind) && r.path === plain);
 }
@@ -64,7 +83,7 @@ export function resolveSite(graph: RepoGraph, referrer: Located, site: RefSite):
   for (const kind of site.targetKinds) if (BUILT_IN[kind]?.has(name)) return { status: 'assumed', why: `every namespace has ${kind} ${name}` };
   // kustomize rewrote the reference to the final name of an object of the same build declared with this name.
   if (kustomizeRewrites(o, site, unit)) {
-    const same = unit.objects.filter((c) => site.targetKinds.includes(c.kind) && c.origName === name && (c.namespace === namespace || c.via === o.via));
+    const same = site.targetKinds.flatMap((k) => byOrigName(unit).get(`${k}|${name}`) ?? []).filter((c) => c.namespace === namespace || c.via === o.via);
     if (same.length) return { status: 'found', targets: same.map((c) => ({ o: c, unit })) };
   }
   const candidates: Located[] = [];
