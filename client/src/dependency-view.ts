@@ -64,12 +64,12 @@ export class DependencyTreeProvider implements vscode.TreeDataProvider<Dependenc
     this.timer = setTimeout(() => void this.refresh(), 300);
   }
 
-  /** Asks the server for the graph (with live status in a trusted folder). */
-  async refresh(): Promise<void> {
+  /** Asks the server for the graph (with live status in a trusted folder); `userAsked` reads the cluster again. */
+  async refresh(userAsked = false): Promise<void> {
     const c = this.client();
     if (!c?.isRunning() || (this.view && !this.view.visible)) return;
     try {
-      this.graph = await c.sendRequest(DependencyGraphRequest, { live: vscode.workspace.isTrusted });
+      this.graph = await c.sendRequest(DependencyGraphRequest, { live: vscode.workspace.isTrusted, refresh: userAsked });
     } catch (err) {
       this.log.warn(`GitOps Dependencies: ${err instanceof Error ? err.message : String(err)}`);
       return;

@@ -50,7 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<GitOps
     dependencyTree,
     dependencyView,
     registerShowReferences(),
-    vscode.commands.registerCommand(REFRESH_DEPENDENCIES_COMMAND, () => dependencyTree.refresh()),
+    vscode.commands.registerCommand(REFRESH_DEPENDENCIES_COMMAND, () => dependencyTree.refresh(true)),
     vscode.commands.registerCommand(OPEN_DEPENDENCY_COMMAND, openDependency),
   );
 

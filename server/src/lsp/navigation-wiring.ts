@@ -79,7 +79,7 @@ export function installNavigation(ctx: ServerContext, clientCapabilities: { rena
   connection.onPrepareRename(safe('Prepare rename', null, (p) => prepareRename(indexes, p)));
   connection.onRenameRequest(safe('Rename', null, (p) => rename(indexes, p, (uri) => documents.get(uri)?.version ?? null, clientCapabilities.renameAnnotations)));
   connection.onRequest(DependencyGraphRequest, safe('Dependency graph', { nodes: [], cycles: [] }, (p) => {
-    if (p.live) cluster.forgetAnswers();
+    if (p?.live && p.refresh) cluster.forgetAnswers();
     return dependencyGraphOf(indexes, cluster, p ?? {}, ctx.cluster.isTrusted);
   }));
 

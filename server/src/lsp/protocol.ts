@@ -359,8 +359,10 @@ export const SHOW_REFERENCES_COMMAND = 'gitopsLens.showReferences';
 
 /** Parameters of {@link DependencyGraphRequest}. */
 export interface DependencyGraphParams {
-  /** Ask the bound cluster for each node's Ready state and revision (trusted folders only). */
+  /** Ask the bound cluster for each node's Ready state and revision (trusted folders only; answers are kept 30 s). */
   live?: boolean;
+  /** The user asked for a refresh: read the cluster again instead of the kept answers. */
+  refresh?: boolean;
 }
 
 /** A `dependsOn` or source edge of a dependency node. */
