@@ -110,7 +110,7 @@ describe('indexFile', () => {
     ]);
   });
 
-  it('indexes kustomization entries (a generator key= prefix and quotes excluded from the range), generators and Helm charts', () => {
+  it('indexes kustomization entries (a generator key= prefix and quotes excluded from the range), generators and Helm charts (linked to charts/<name>)', () => {
     const f = indexFile('/r/kustomization.yaml', [
       'resources:',
       '  - ../base',
@@ -143,6 +143,7 @@ describe('indexFile', () => {
       ['configMapGenerator.files', 'conf/app.conf', false, r(11, 18, 11, 31)],
       ['secretGenerator.envs', 'creds.env', false, r(16, 11, 16, 20)],
       ['helmCharts.valuesFile', 'redis-values.yaml', false, r(20, 16, 20, 33)],
+      ['helmCharts', 'charts/redis', false, r(18, 10, 18, 15)],
     ]);
     assert.deepEqual(k.kustomization?.generators.map((g) => [g.kind, g.name, g.hashed, g.range]), [
       ['ConfigMap', 'settings', false, r(9, 10, 9, 18)],

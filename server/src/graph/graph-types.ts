@@ -68,6 +68,8 @@ export interface PathEntry {
   expect: EntryExpectation;
   /** A remote URL (git, http, OCI): never resolved locally. */
   remote?: boolean;
+  /** Linked when it exists, never reported missing (a kustomize `helmCharts` chart may be pulled from its repository instead). */
+  optional?: boolean;
   /**
    * What the path is relative to: the kustomization's folder (`kustomization`),
    * the repository root (Flux `spec.path`, Argo CD `source.path`) or the

@@ -261,6 +261,9 @@ function kustomizationInfo(value: Obj, range: (path: Array<string | number>) => 
   arr(value.helmCharts).forEach((c, i) => {
     if (!isObj(c) || !str(c.name)) return;
     if (str(c.valuesFile)) add('helmCharts.valuesFile', ['helmCharts', i, 'valuesFile'], c.valuesFile, 'file');
+    // kustomize looks for the chart in <chartHome>/<name> (default charts/) before pulling it from its repository.
+    const home = isObj(value.helmGlobals) && str(value.helmGlobals.chartHome) ? str(value.helmGlobals.chartHome)! : 'charts';
+    paths.push({ field: 'helmCharts', value: `${home.replace(/\/+$/, '')}/${str(c.name)}`, range: range(['helmCharts', i, 'name']), expect: 'dir', base: 'kustomization', optional: true });
     helmCharts.push({ name: str(c.name)!, ...(str(c.releaseName) ? { releaseName: str(c.releaseName) } : {}), ...(str(c.namespace) ? { namespace: str(c.namespace) } : {}), range: range(['helmCharts', i, 'name']) });
   });
   return {

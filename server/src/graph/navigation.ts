@@ -83,8 +83,14 @@ export function entryTarget(graph: RepoGraph, file: string, doc: IndexedDoc, ent
   const target = path.resolve(base, entry.value);
   const kind = graph.model.kindOf(target);
   if (kind === 'file') return target;
-  if (kind === 'dir') return graph.files.kustomizationDirs.get(target) ?? target;
+  if (kind === 'dir') return graph.files.kustomizationDirs.get(target) ?? (graph.files.chartDirs.has(target) ? chartFile(graph, target) : target);
   return undefined;
+}
+
+/** A chart folder's Chart.yaml (or .yml). */
+function chartFile(graph: RepoGraph, dir: string): string {
+  const yml = path.join(dir, 'Chart.yml');
+  return graph.model.kindOf(yml) === 'file' && graph.model.kindOf(path.join(dir, 'Chart.yaml')) !== 'file' ? yml : path.join(dir, 'Chart.yaml');
 }
 
 /** Document links of a file: every path entry whose target exists. */
@@ -141,7 +147,7 @@ export function definitionAt(graph: RepoGraph, file: string, p: Position): FileL
   const hit = hitAt(graph, file, p);
   if (!hit) return [];
   if (hit.type === 'path') {
-    // A folder without a kustomization file is not a document to open; its link still reveals it.
+    // A folder without a kustomization file (or Chart.yaml) is not a document to open; its link still reveals it.
     const target = entryTarget(graph, file, hit.doc, hit.entry);
     return target && graph.model.kindOf(target) === 'file' ? [{ file: target, range: START }] : [];
   }

@@ -181,7 +181,7 @@ function entryFindings(graph: RepoGraph, file: string, indexed: IndexedFile): Fi
     if (!doc.kustomization) continue;
     const dir = path.dirname(file);
     for (const e of doc.paths) {
-      if (e.remote || e.base !== 'kustomization') continue;
+      if (e.remote || e.optional || e.base !== 'kustomization') continue;
       const target = path.resolve(dir, e.value);
       const kind = model.kindOf(target);
       const shown = JSON.stringify(e.value);
