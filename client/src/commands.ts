@@ -12,10 +12,11 @@ import {
   SelectContextRequest,
   type AddIgnoreDifferenceArgs,
   type Plan,
-} from '../../server/src/lsp/protocol.js';
-import { formatPlanMarkdown, planSummaryLine } from '../../server/src/preview/plan-summary.js';
+} from '../../server/src/protocol/protocol.js';
+import { formatPlanMarkdown, planSummaryLine } from '../../server/src/protocol/plan-summary.js';
 import type { PlanDocumentProvider } from './plan-documents.js';
 import { openPlanEntry, openPlanEntrySource, type PlanNode, type PlanTreeProvider } from './plan-view.js';
+import { lspRequest, lspRequest0 } from './lsp-messages.js';
 
 /** What the commands need from the rest of the extension. */
 export interface CommandDeps {
@@ -98,7 +99,7 @@ async function previewSync(deps: CommandDeps, scope: vscode.Uri[], onlyChanged: 
   try {
     plan = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `GitOps: previewing sync of ${label}`, cancellable: true },
-      (_progress, token) => client.sendRequest(PreviewSyncRequest, { uris, onlyChanged }, token),
+      (_progress, token) => client.sendRequest(lspRequest(PreviewSyncRequest), { uris, onlyChanged }, token),
     );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -167,7 +168,7 @@ async function selectContext(deps: CommandDeps): Promise<void> {
   }
   const client = runningClient(deps);
   if (!client) return;
-  const result = await client.sendRequest(ListContextsRequest);
+  const result = await client.sendRequest(lspRequest0(ListContextsRequest));
   if (result.error && result.contexts.length === 0) {
     void vscode.window.showErrorMessage(`Could not read the kubeconfig: ${result.error}`);
     return;
@@ -189,7 +190,7 @@ async function selectContext(deps: CommandDeps): Promise<void> {
   if (!picked) return;
   const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await vscode.workspace.getConfiguration('gitopsLens').update('context', picked.context ?? undefined, target);
-  await client.sendRequest(SelectContextRequest, { context: picked.context });
+  await client.sendRequest(lspRequest(SelectContextRequest), { context: picked.context });
 }
 
 /**

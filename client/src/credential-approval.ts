@@ -9,7 +9,7 @@ import {
   credentialApprovalKey,
   type ApproveCredentialsParams,
   type ApproveCredentialsResult,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 
 const APPROVALS_KEY = 'gitopsLens.approvedCredentialCommands';
 

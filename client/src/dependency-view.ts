@@ -15,7 +15,8 @@ import {
   type DependencyEdgeInfo,
   type DependencyGraphResult,
   type DependencyNodeInfo,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
+import { lspNotification, lspRequest } from './lsp-messages.js';
 
 /** A row of the tree. */
 export type DependencyRow =
@@ -54,7 +55,7 @@ export class DependencyTreeProvider implements vscode.TreeDataProvider<Dependenc
   /** Follows a (new) language client: asks for the graph now and whenever the server says it changed. */
   follow(client: LanguageClient): void {
     this.subscription?.dispose();
-    this.subscription = client.onNotification(DependencyGraphChangedNotification, () => this.refreshSoon());
+    this.subscription = client.onNotification(lspNotification(DependencyGraphChangedNotification), () => this.refreshSoon());
     this.refreshSoon();
   }
 
@@ -69,7 +70,7 @@ export class DependencyTreeProvider implements vscode.TreeDataProvider<Dependenc
     const c = this.client();
     if (!c?.isRunning() || (this.view && !this.view.visible)) return;
     try {
-      this.graph = await c.sendRequest(DependencyGraphRequest, { live: vscode.workspace.isTrusted, refresh: userAsked });
+      this.graph = await c.sendRequest(lspRequest(DependencyGraphRequest), { live: vscode.workspace.isTrusted, refresh: userAsked });
     } catch (err) {
       this.log.warn(`GitOps Dependencies: ${err instanceof Error ? err.message : String(err)}`);
       return;

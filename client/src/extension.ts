@@ -10,7 +10,7 @@ import {
   ApproveCredentialsRequest,
   ConnectionStatusNotification,
   PREVIEW_SCHEME,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 import { followActiveEditor } from './active-document.js';
 import { registerCommands } from './commands.js';
 import { approveCredentials } from './credential-approval.js';
@@ -21,6 +21,7 @@ import { ClusterStatusBar } from './status-bar.js';
 import { DependencyTreeProvider, OPEN_DEPENDENCY_COMMAND, openDependency, REFRESH_DEPENDENCIES_COMMAND } from './dependency-view.js';
 import { registerShowReferences } from './show-references.js';
 import { watchWorkspaceTrust } from './workspace-trust.js';
+import { lspNotification, lspRequest } from './lsp-messages.js';
 
 let client: LanguageClient | undefined;
 
@@ -56,14 +57,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<GitOps
 
   const start = async () => {
     const c = createLanguageClient(context, output);
-    c.onNotification(ConnectionStatusNotification, (status) => statusBar.update(status));
-    c.onRequest(ApproveCredentialsRequest, (params) => approveCredentials(context, output, params));
+    c.onNotification(lspNotification(ConnectionStatusNotification), (status) => statusBar.update(status));
+    c.onRequest(lspRequest(ApproveCredentialsRequest), (params) => approveCredentials(context, output, params));
     client = c;
     try {
       await c.start();
       dependencyTree.follow(c);
       // The server answers with the status of this file's binding.
-      void c.sendNotification(ActiveDocumentNotification, { uri: vscode.window.activeTextEditor?.document.uri.toString() ?? null });
+      void c.sendNotification(lspNotification(ActiveDocumentNotification), { uri: vscode.window.activeTextEditor?.document.uri.toString() ?? null });
     } catch (err) {
       output.error(`The GitOps Lens server failed to start: ${err instanceof Error ? err.message : String(err)}`);
       void vscode.window.showErrorMessage('The GitOps Lens server failed to start. See "GitOps: Show Output".');

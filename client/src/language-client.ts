@@ -13,7 +13,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import type { GitOpsInitializationOptions } from '../../server/src/lsp/protocol.js';
+import type { GitOpsInitializationOptions } from '../../server/src/protocol/protocol.js';
 
 /** The client id; VS Code's `gitopsLens.trace.server` setting is derived from it. */
 export const CLIENT_ID = 'gitopsLens';

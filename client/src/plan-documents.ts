@@ -13,7 +13,8 @@ import {
   type Plan,
   type PlanEntry,
   type PreviewSide,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
+import { lspRequest } from './lsp-messages.js';
 
 const DIFF_PREFIX = '/unified-diff/';
 
@@ -51,7 +52,7 @@ export class PlanDocumentProvider implements vscode.TextDocumentContentProvider 
     const client = this.client();
     if (!client?.isRunning()) return '# The GitOps Lens server is not running.\n';
     try {
-      const result = await client.sendRequest(PreviewDocumentRequest, { uri: uri.toString() }, token);
+      const result = await client.sendRequest(lspRequest(PreviewDocumentRequest), { uri: uri.toString() }, token);
       return result.text;
     } catch (err) {
       return `# Could not load this document: ${err instanceof Error ? err.message : String(err)}\n`;

@@ -5,10 +5,10 @@
  * a read-only diff editor, like `kubectl diff` or Argo CD's diff view.
  *
  * The grouping and counting are the pure functions of
- * server/src/preview/plan-summary.ts, shared with the Markdown summary and the CLI.
+ * server/src/protocol/plan-summary.ts, shared with the Markdown summary and the CLI.
  */
 import * as vscode from 'vscode';
-import type { Plan, PlanAction, PlanEntry } from '../../server/src/lsp/protocol.js';
+import type { Plan, PlanAction, PlanEntry } from '../../server/src/protocol/protocol.js';
 import {
   formatCounts,
   groupPlan,
@@ -16,7 +16,7 @@ import {
   type PlanKindGroup,
   type PlanNamespaceGroup,
   type PlanObjectNode,
-} from '../../server/src/preview/plan-summary.js';
+} from '../../server/src/protocol/plan-summary.js';
 import type { PlanDocumentProvider } from './plan-documents.js';
 
 /** How each action looks: codicon and theme colour. */

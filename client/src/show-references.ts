@@ -5,7 +5,7 @@
  * converts them and opens the peek.
  */
 import * as vscode from 'vscode';
-import { SHOW_REFERENCES_COMMAND } from '../../server/src/lsp/protocol.js';
+import { SHOW_REFERENCES_COMMAND } from '../../server/src/protocol/protocol.js';
 
 interface LspPosition {
   line: number;

@@ -5,8 +5,8 @@
  * off until the folder is trusted.
  */
 import * as vscode from 'vscode';
-import type { ConnectionStatusParams, SchemaSource } from '../../server/src/lsp/protocol.js';
-import type { ConnectionState } from '../../server/src/cluster/cluster-types.js';
+import type { ConnectionStatusParams, SchemaSource } from '../../server/src/protocol/protocol.js';
+import type { ConnectionState } from '../../server/src/protocol/protocol.js';
 
 /** Presentation of one connection state. */
 interface StatePresentation {

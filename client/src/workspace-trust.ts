@@ -6,7 +6,8 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { TrustChangedNotification } from '../../server/src/lsp/protocol.js';
+import { TrustChangedNotification } from '../../server/src/protocol/protocol.js';
+import { lspNotification } from './lsp-messages.js';
 
 /** Forwards trust grants to the server and to `onChange` (the status bar). */
 export function watchWorkspaceTrust(
@@ -19,6 +20,6 @@ export function watchWorkspaceTrust(
     onChange(true);
     const c = client();
     // A client that is not running yet gets the trust state in its initializationOptions when it starts.
-    if (c?.isRunning()) void c.sendNotification(TrustChangedNotification, { trusted: true });
+    if (c?.isRunning()) void c.sendNotification(lspNotification(TrustChangedNotification), { trusted: true });
   });
 }

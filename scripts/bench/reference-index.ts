@@ -23,8 +23,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DefinitionRequest, PublishDiagnosticsNotification, type Position } from 'vscode-languageserver-protocol';
 import { loadRepositoryAsync } from '../../server/src/graph/reference-index.js';
-import { ReferenceStatsRequest, StatsRequest } from '../../server/src/lsp/protocol.js';
+import { ReferenceStatsRequest, StatsRequest } from '../../server/src/protocol/protocol.js';
 import { LspTestClient } from '../../test/protocol/lsp-test-client.js';
+import { lspRequest0 } from '../../server/src/lsp/lsp-messages.js';
 
 interface Config {
   mode: 'ours' | 'baseline';
@@ -58,7 +59,7 @@ async function scanSettled(client: LspTestClient): Promise<void> {
   let last = -1;
   let stable = 0;
   await client.waitFor(async () => {
-    const n = (await client.connection.sendRequest(StatsRequest)).workspaceFiles;
+    const n = (await client.connection.sendRequest(lspRequest0(StatsRequest))).workspaceFiles;
     stable = n === last ? stable + 1 : 0;
     last = n;
     return stable >= 5 ? true : undefined;
@@ -135,13 +136,13 @@ async function main(): Promise<void> {
   const client = await startServer();
   const started = performance.now();
   for (const deadline = Date.now() + 180_000; ; ) {
-    const s = await client.connection.sendRequest(ReferenceStatsRequest);
+    const s = await client.connection.sendRequest(lspRequest0(ReferenceStatsRequest));
     if (s.folders.length && s.folders.every((f) => f.ready && f.runs > 0)) break;
     if (Date.now() > deadline) throw new Error('timed out waiting for the first reference run');
     await new Promise((r) => setTimeout(r, 100));
   }
   const firstRunMs = performance.now() - started;
-  const firstCompute = (await client.connection.sendRequest(ReferenceStatsRequest)).folders[0]?.lastRunMs;
+  const firstCompute = (await client.connection.sendRequest(lspRequest0(ReferenceStatsRequest))).folders[0]?.lastRunMs;
 
   // An edit of one Flux Kustomization: break its dependsOn, then repair it.
   const uri = editedUri;
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     await client.change(uri, [{ range: { start: { line, character: col }, end: { line, character: col + (breakIt ? 6 : 7) } }, text: breakIt ? 'kopiurx' : 'kopiur' }]);
     await client.waitFor(() => (broken() === breakIt ? true : undefined), `the dependsOn diagnostic to ${breakIt ? 'appear' : 'go'}`, 60_000);
     editSamples.push(performance.now() - t);
-    computeSamples.push((await client.connection.sendRequest(ReferenceStatsRequest)).folders[0]?.lastRunMs ?? NaN);
+    computeSamples.push((await client.connection.sendRequest(lspRequest0(ReferenceStatsRequest))).folders[0]?.lastRunMs ?? NaN);
   }
 
   // Go to definition on every kind of link, round robin.

@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { previewDocumentUri } from '../../server/src/lsp/protocol.js';
+import { previewDocumentUri } from '../../server/src/protocol/protocol.js';
 import type { PreviewService as LspPreviewContract } from '../../server/src/lsp/preview-handlers.js';
-import { createLspPreviewService } from '../../server/src/preview/lsp-preview-service.js';
+import { createLspPreviewService } from '../../server/src/lsp/lsp-preview-service.js';
 import { PreviewError, PreviewService, kubeconfigConnector } from '../../server/src/preview/preview-service.js';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 

@@ -17,8 +17,9 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { runCli, type CliIo } from '../../server/src/cli/main.js';
-import { DependencyGraphRequest } from '../../server/src/lsp/protocol.js';
+import { DependencyGraphRequest } from '../../server/src/protocol/protocol.js';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
+import { lspRequest } from '../../server/src/lsp/lsp-messages.js';
 import { ensureBundle, LspTestClient } from '../protocol/lsp-test-client.js';
 
 const cluster = testCluster();
@@ -150,7 +151,7 @@ spec:
   });
 
   it('shows the live Ready state and revision in the dependency graph', async () => {
-    const graph = await client.connection.sendRequest(DependencyGraphRequest, { live: true });
+    const graph = await client.connection.sendRequest(lspRequest(DependencyGraphRequest), { live: true });
     const apps = graph.nodes.find((n) => n.name === 'apps');
     assert.deepEqual(apps?.status, { ready: 'True', reason: 'ReconciliationSucceeded', message: 'Applied revision: main@sha1:0123456', revision: 'main@sha1:0123456' });
     assert.equal(graph.live?.context, 'tool');

@@ -20,8 +20,9 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 import { runCli } from '../../server/src/cli/main.js';
-import { PreviewDocumentRequest, PreviewSyncRequest, previewDocumentUri } from '../../server/src/lsp/protocol.js';
+import { PreviewDocumentRequest, PreviewSyncRequest, previewDocumentUri } from '../../server/src/protocol/protocol.js';
 import { ensureBundle, LspTestClient } from '../protocol/lsp-test-client.js';
+import { lspRequest } from '../../server/src/lsp/lsp-messages.js';
 
 const cp = testCluster();
 const skip = cp ? false : NO_TEST_CLUSTER_REASON;
@@ -124,7 +125,7 @@ describe('Secret values appear on no output path', { skip }, () => {
         }
       }
       assert.ok(outputs.some(([w, t]) => w.startsWith('hover creds') && t.includes('***')), 'a drift hover with masked values was produced');
-      const plan = await client.connection.sendRequest(PreviewSyncRequest, { uris: [pathToFileURL(repo).href] });
+      const plan = await client.connection.sendRequest(lspRequest(PreviewSyncRequest), { uris: [pathToFileURL(repo).href] });
       outputs.push(['plan', JSON.stringify(plan)]);
       const credsEntry = plan.entries.find((e) => e.name === 'creds');
       const brokenEntry = plan.entries.find((e) => e.name === 'broken');
@@ -135,7 +136,7 @@ describe('Secret values appear on no output path', { skip }, () => {
       for (let index = 0; index < plan.entries.length; index++) {
         const e = plan.entries[index]!;
         for (const side of ['live', 'after'] as const) {
-          const doc = await client.connection.sendRequest(PreviewDocumentRequest, {
+          const doc = await client.connection.sendRequest(lspRequest(PreviewDocumentRequest), {
             uri: previewDocumentUri({ planId: plan.planId!, index, side, kind: e.kind, name: e.name, namespace: e.namespace }),
           });
           outputs.push([`diff document ${e.name}/${side}`, doc.text]);

@@ -19,10 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ActiveDocumentNotification } from '../../server/src/lsp/protocol.js';
+import { ActiveDocumentNotification } from '../../server/src/protocol/protocol.js';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient } from './lsp-test-client.js';
 import { integerSizeCrd } from '../support/crd-fixtures.js';
+import { lspNotification } from '../../server/src/lsp/lsp-messages.js';
 
 const cluster: ControlPlane | undefined = testCluster();
 
@@ -93,7 +94,7 @@ describe('cluster schemas over LSP, cached for offline use (real control plane)'
     const online = (await LspTestClient.start({ folders: [workspace], trusted: true, settings, storagePath: storage })).client;
     try {
       await online.open(uri, text);
-      await online.connection.sendNotification(ActiveDocumentNotification, { uri });
+      await online.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri });
       const status = await online.waitFor(
         () => online.statuses.find((s) => s.uri === uri && s.state.kind === 'connected' && s.schemaSource?.kind === 'cluster'),
         'a connected status whose schema source is the cluster',
@@ -116,7 +117,7 @@ describe('cluster schemas over LSP, cached for offline use (real control plane)'
     const offline = (await LspTestClient.start({ folders: [workspace], trusted: true, settings, storagePath: storage })).client;
     try {
       await offline.open(uri, text);
-      await offline.connection.sendNotification(ActiveDocumentNotification, { uri });
+      await offline.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri });
       const status = await offline.waitFor(
         () => offline.statuses.find((s) => s.uri === uri && s.state.kind === 'unreachable' && s.schemaSource?.kind === 'cluster-cache'),
         'an unreachable status whose schema source is the cache',

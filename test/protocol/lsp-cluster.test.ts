@@ -22,10 +22,11 @@ import {
   PreviewDocumentRequest,
   PreviewSyncRequest,
   previewDocumentUri,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
 import { webDeployment } from '../support/manifests.ts';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient, range } from './lsp-test-client.js';
+import { lspNotification, lspRequest } from '../../server/src/lsp/lsp-messages.js';
 
 const cluster: ControlPlane | undefined = testCluster();
 
@@ -64,7 +65,7 @@ describe('cluster features over LSP (real control plane)', { skip: cluster ? fal
     const { client } = await LspTestClient.start({ folders: [workspace], trusted: false, settings });
     try {
       await client.open(uri, deployment(ns));
-      await client.connection.sendNotification(ActiveDocumentNotification, { uri });
+      await client.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri });
       const diagnostics = await client.diagnosticsFor(uri, 1);
       assert.deepEqual(diagnostics.filter((d) => d.source === 'gitops-lens-drift'), []);
       assert.deepEqual(client.statuses.at(-1)?.state, {
@@ -85,7 +86,7 @@ describe('cluster features over LSP (real control plane)', { skip: cluster ? fal
     const { client } = await LspTestClient.start({ folders: [workspace], trusted: true, settings });
     try {
       await client.open(uri, deployment(ns));
-      await client.connection.sendNotification(ActiveDocumentNotification, { uri });
+      await client.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri });
       const status = await client.waitFor(
         () => client.statuses.find((s) => s.state.kind === 'connected' && s.uri === uri),
         'a connected status for the active file',
@@ -130,12 +131,12 @@ describe('cluster features over LSP (real control plane)', { skip: cluster ? fal
       );
 
       // Preview Sync: the Deployment matches the repo again, so it is unchanged; its live side is served for the diff editor.
-      const plan = await client.connection.sendRequest(PreviewSyncRequest, { uris: [pathToFileURL(workspace).href] });
+      const plan = await client.connection.sendRequest(lspRequest(PreviewSyncRequest), { uris: [pathToFileURL(workspace).href] });
       const index = plan.entries.findIndex((e) => e.kind === 'Deployment' && e.name === 'web' && e.namespace === ns);
       assert.ok(index >= 0, `the plan lists the Deployment: ${JSON.stringify(plan.entries.map((e) => [e.action, e.kind, e.name]))}`);
       assert.equal(plan.entries[index]!.action, 'unchanged');
       assert.ok(plan.planId);
-      const live = await client.connection.sendRequest(PreviewDocumentRequest, {
+      const live = await client.connection.sendRequest(lspRequest(PreviewDocumentRequest), {
         uri: previewDocumentUri({ planId: plan.planId!, index, side: 'live', kind: 'Deployment', name: 'web', namespace: ns }),
       });
       assert.match(live.text, /^\s*replicas: 3$/m);

@@ -16,9 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ActiveDocumentNotification } from '../../server/src/lsp/protocol.js';
+import { ActiveDocumentNotification } from '../../server/src/protocol/protocol.js';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient } from './lsp-test-client.js';
+import { lspNotification } from '../../server/src/lsp/lsp-messages.js';
 
 const cluster: ControlPlane | undefined = testCluster();
 
@@ -88,7 +89,7 @@ describe('deploy status over LSP follows the Kustomization status (real control 
     try {
       // The workspace scan finds the Kustomization that binds apps/prod.
       await client.open(uri, readFileSync(appFile, 'utf8'));
-      await client.connection.sendNotification(ActiveDocumentNotification, { uri });
+      await client.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri });
       await client.waitFor(() => deployText() === '1 commit behind' || undefined, 'the status "1 commit behind"', 30_000);
       const origin = client.statuses.at(-1)?.binding?.origin;
       assert.equal(origin, 'flux-kustomization');

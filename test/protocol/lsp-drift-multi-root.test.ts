@@ -16,10 +16,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { CodeActionRequest, DidChangeWorkspaceFoldersNotification, type CodeAction } from 'vscode-languageserver-protocol';
-import { ActiveDocumentNotification } from '../../server/src/lsp/protocol.js';
+import { ActiveDocumentNotification } from '../../server/src/protocol/protocol.js';
 import { webDeployment } from '../support/manifests.ts';
 import { NO_TEST_CLUSTER_REASON, testCluster, type ControlPlane } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient, range } from './lsp-test-client.js';
+import { lspNotification } from '../../server/src/lsp/lsp-messages.js';
 
 const cluster: ControlPlane | undefined = testCluster();
 
@@ -76,7 +77,7 @@ describe('drift per workspace folder over LSP (real control plane)', { skip: clu
     const { client } = await LspTestClient.start({ folders: [folderA], trusted: true, settings: settingsOf(nsA), settingsFor });
     try {
       await client.open(uriA, deployment);
-      await client.connection.sendNotification(ActiveDocumentNotification, { uri: uriA });
+      await client.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri: uriA });
       const statusA = await client.waitFor(
         () => client.statuses.find((s) => s.state.kind === 'connected' && s.uri === uriA),
         'a connected status for team-a',
@@ -89,7 +90,7 @@ describe('drift per workspace folder over LSP (real control plane)', { skip: clu
         event: { added: [{ uri: pathToFileURL(folderB).href, name: 'team-b' }], removed: [] },
       });
       await client.open(uriB, deployment);
-      await client.connection.sendNotification(ActiveDocumentNotification, { uri: uriB });
+      await client.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri: uriB });
       const statusB = await client.waitFor(
         () => client.statuses.find((s) => s.state.kind === 'connected' && s.uri === uriB),
         'a connected status for team-b',
@@ -155,7 +156,7 @@ describe('drift per workspace folder over LSP (real control plane)', { skip: clu
         30_000,
       );
       assert.deepEqual(drift.range, range(5, 12, 5, 13));
-      await client.connection.sendNotification(ActiveDocumentNotification, { uri: uriA });
+      await client.connection.sendNotification(lspNotification(ActiveDocumentNotification), { uri: uriA });
       await client.waitFor(() => client.statuses.find((s) => s.state.kind === 'connected' && s.uri === uriA && s.binding?.namespace === nsA), "team-a's connected status", 30_000);
       assert.deepEqual(client.diagnostics.get(uriA)?.diagnostics.filter((d) => d.source === 'gitops-lens-drift') ?? [], []);
     } finally {

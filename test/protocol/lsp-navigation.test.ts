@@ -28,7 +28,8 @@ import {
   type SymbolInformation,
   type WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
-import { DependencyGraphRequest, SHOW_REFERENCES_COMMAND } from '../../server/src/lsp/protocol.js';
+import { DependencyGraphRequest, SHOW_REFERENCES_COMMAND } from '../../server/src/protocol/protocol.js';
+import { lspRequest } from '../../server/src/lsp/lsp-messages.js';
 import { ensureBundle, LspTestClient, repoRoot } from './lsp-test-client.js';
 
 const FIXTURES = join(repoRoot, 'test', 'fixtures', 'references');
@@ -277,7 +278,7 @@ describe('repository navigation (stdio, bundled server)', () => {
   });
 
   it('answers gitops/dependencyGraph with the dependsOn chain, the nesting and the cycles', async () => {
-    const graph = await client.connection.sendRequest(DependencyGraphRequest, {});
+    const graph = await client.connection.sendRequest(lspRequest(DependencyGraphRequest), {});
     const byName = (folder: number, name: string) => graph.nodes.find((n) => n.id.startsWith(`${folder}:`) && n.name === name)!;
     const apps = byName(0, 'apps');
     assert.deepEqual(apps.dependsOn.map((e) => e.id), [byName(0, 'infra-configs').id]);

@@ -46,7 +46,8 @@ import {
   StatsRequest,
   type ConnectionStatusParams,
   type StatsResult,
-} from '../../server/src/lsp/protocol.js';
+} from '../../server/src/protocol/protocol.js';
+import { lspNotification, lspRequest, lspRequest0 } from '../../server/src/lsp/lsp-messages.js';
 
 /** The repository root: the nearest folder upwards from the working directory whose package.json is this extension's. */
 export const repoRoot = findRepoRoot(process.cwd());
@@ -165,7 +166,7 @@ export class LspTestClient {
     connection.onNotification(LogMessageNotification.type, (p) => {
       client.logs.push(p.message);
     });
-    connection.onNotification(ConnectionStatusNotification, (p) => {
+    connection.onNotification(lspNotification(ConnectionStatusNotification), (p) => {
       client.statuses.push(p);
     });
     connection.onRequest(ConfigurationRequest.type, (params) => {
@@ -175,7 +176,7 @@ export class LspTestClient {
     connection.onRequest(RegistrationRequest.type, (params) => {
       client.registrations.push(...params.registrations.map((r) => r.method));
     });
-    connection.onRequest(ApproveCredentialsRequest, () => ({ approved: false }));
+    connection.onRequest(lspRequest(ApproveCredentialsRequest), () => ({ approved: false }));
     connection.listen();
     const folders = options.folders ?? [];
     const init = await connection.sendRequest(InitializeRequest.type, {
@@ -257,7 +258,7 @@ export class LspTestClient {
   }
 
   stats(): Promise<StatsResult> {
-    return this.connection.sendRequest(StatsRequest);
+    return this.connection.sendRequest(lspRequest0(StatsRequest));
   }
 
   /** Polls `probe` until it returns a value; fails with `what` and the server's stderr after `timeoutMs`. */

@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ResponseError } from 'vscode-languageserver-protocol/node';
-import { ListContextsRequest, PreviewSyncRequest, TrustChangedNotification } from '../../server/src/lsp/protocol.js';
+import { ListContextsRequest, PreviewSyncRequest, TrustChangedNotification } from '../../server/src/protocol/protocol.js';
 import { ensureBundle, LspTestClient, range } from './lsp-test-client.js';
+import { lspNotification, lspRequest, lspRequest0 } from '../../server/src/lsp/lsp-messages.js';
 
 const DEPLOYMENT = (name: string, replicas: number) =>
   [
@@ -97,15 +98,15 @@ describe('language server wiring (stdio, bundled server)', () => {
       kind: 'disabled',
       reason: 'Cluster features are off until the folder is trusted. Validation keeps working.',
     });
-    await assert.rejects(client.connection.sendRequest(PreviewSyncRequest, { uris: [] }), (err: ResponseError<unknown>) => {
+    await assert.rejects(client.connection.sendRequest(lspRequest(PreviewSyncRequest), { uris: [] }), (err: ResponseError<unknown>) => {
       assert.equal(err.message, 'Preview Sync reads the cluster, so it needs a trusted folder. Trust this folder to use it.');
       return true;
     });
-    const contexts = await client.connection.sendRequest(ListContextsRequest);
+    const contexts = await client.connection.sendRequest(lspRequest0(ListContextsRequest));
     assert.deepEqual(contexts, { contexts: [], kubeconfigPaths: [], error: 'Cluster features are off until the folder is trusted.' });
 
     const count = client.statuses.length;
-    await client.connection.sendNotification(TrustChangedNotification, { trusted: true });
+    await client.connection.sendNotification(lspNotification(TrustChangedNotification), { trusted: true });
     const next = await client.waitFor(() => client.statuses[count], 'the status after trust');
     assert.deepEqual(next.state, { kind: 'disabled', reason: 'No cluster connection has been started in this session.' });
   });

@@ -15,9 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ApproveCredentialsRequest, type ApproveCredentialsParams } from '../../server/src/lsp/protocol.js';
+import { ApproveCredentialsRequest, type ApproveCredentialsParams } from '../../server/src/protocol/protocol.js';
 import { NO_TEST_CLUSTER_REASON, testCluster } from '../support/control-plane.js';
 import { ensureBundle, LspTestClient } from './lsp-test-client.js';
+import { lspRequest } from '../../server/src/lsp/lsp-messages.js';
 
 const cluster = testCluster();
 const NS = `robust-trust-${randomBytes(3).toString('hex')}`;
@@ -80,7 +81,7 @@ describe('credential commands: trust and approval over LSP', { skip: cluster ? f
     const since = Date.now();
     const { client } = await LspTestClient.start({ folders: [dir], trusted: false, settings: { kubeconfig, context: 'exec', validation: { debounceMs: 0 } } });
     const asked: ApproveCredentialsParams[] = [];
-    client.connection.onRequest(ApproveCredentialsRequest, (p) => (asked.push(p), { approved: true }));
+    client.connection.onRequest(lspRequest(ApproveCredentialsRequest), (p) => (asked.push(p), { approved: true }));
     try {
       await client.open(uri, text);
       await client.diagnosticsFor(uri, 1, 20_000);
@@ -101,7 +102,7 @@ describe('credential commands: trust and approval over LSP', { skip: cluster ? f
   it('trusted but not approved: asked with the exact command line, nothing runs, status "needs approval"', async () => {
     const { client } = await LspTestClient.start({ folders: [dir], trusted: true, settings: { kubeconfig, context: 'exec', validation: { debounceMs: 0 } } });
     const asked: ApproveCredentialsParams[] = [];
-    client.connection.onRequest(ApproveCredentialsRequest, (p) => (asked.push(p), { approved: false }));
+    client.connection.onRequest(lspRequest(ApproveCredentialsRequest), (p) => (asked.push(p), { approved: false }));
     try {
       await client.open(uri, text);
       await client.waitFor(() => asked.length > 0 || undefined, 'the approval question', 20_000);
@@ -120,7 +121,7 @@ describe('credential commands: trust and approval over LSP', { skip: cluster ? f
   it('approved: the plugin runs without a shell and the cluster answers', async () => {
     const since = Date.now();
     const { client } = await LspTestClient.start({ folders: [dir], trusted: true, settings: { kubeconfig, context: 'exec', validation: { debounceMs: 0 } } });
-    client.connection.onRequest(ApproveCredentialsRequest, () => ({ approved: true }));
+    client.connection.onRequest(lspRequest(ApproveCredentialsRequest), () => ({ approved: true }));
     try {
       await client.open(uri, text);
       await client.waitFor(() => client.statuses.find((s) => JSON.stringify(s).includes('"connected"')), 'connected', 30_000);

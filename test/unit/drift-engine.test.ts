@@ -13,7 +13,7 @@ import { desiredDocuments } from '../../server/src/drift/desired-documents.js';
 import { parseQuantity, scalarsEqual, valuesEqual } from '../../server/src/drift/normalize.js';
 import { ownersOf } from '../../server/src/drift/managed-fields.js';
 import { driftHover, driftQuickFixes } from '../../server/src/drift/drift-hover.js';
-import { rulesFromApplication, rulesFromSetting } from '../../server/src/drift/ignore-rules.js';
+import { rulesFromApplication, rulesFromSetting } from '../../server/src/cluster/ignore-rules.js';
 import type { KubeObject } from '../../server/src/cluster/cluster-types.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/drift');

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver/node';
 import { DiagnosticsStore } from '../../server/src/lsp/diagnostics-store.js';
-import { parsePreviewDocumentUri, previewDocumentUri } from '../../server/src/lsp/protocol.js';
-import { DEFAULT_SETTINGS, normalizeSettings } from '../../server/src/lsp/settings.js';
+import { parsePreviewDocumentUri, previewDocumentUri } from '../../server/src/protocol/protocol.js';
+import { DEFAULT_SETTINGS, normalizeSettings } from '../../server/src/protocol/settings.js';
 import { isWorkspaceRelevant } from '../../server/src/lsp/workspace-scanner.js';
 import { splitYamlDocuments } from '../../server/src/lsp/yaml-segments.js';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PlanEntry } from '../../server/src/lsp/protocol.js';
+import type { PlanEntry } from '../../server/src/protocol/protocol.js';
 import {
   CLUSTER_SCOPED_LABEL,
   countEntries,
@@ -13,7 +13,7 @@ import {
   formatCounts,
   formatPlanMarkdown,
   groupPlan,
-} from '../../server/src/preview/plan-summary.js';
+} from '../../server/src/protocol/plan-summary.js';
 
 const FLUX = 'Kustomization flux-system/podinfo';
 const ARGO = 'Application argocd/guestbook';

@@ -17,9 +17,9 @@ import {
   argoKustomizeOptions,
   editArgoKustomization,
   parseImageArgument,
-} from '../../server/src/preview/argo-source.js';
-import { bindingFromObject, bindingsFromObject } from '../../server/src/preview/binding.js';
-import { detectTools, renderDesired } from '../../server/src/preview/render-desired.js';
+} from '../../server/src/render/argo-source.js';
+import { bindingFromObject, bindingsFromObject } from '../../server/src/render/binding.js';
+import { detectTools, renderDesired } from '../../server/src/render/render-desired.js';
 
 function tempRepo(t: { after(fn: () => void): void }, files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'preview-argo-source-'));

@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { bindingFromObject, fluxBuildOptions } from '../../server/src/preview/binding.js';
-import { applyCommonMetadata, editKustomization, generatedKustomization, isLocalRelativePath, mirrorForBuild, needsFluxBuild } from '../../server/src/preview/flux-build.js';
-import { detectTools, renderDesired } from '../../server/src/preview/render-desired.js';
+import { bindingFromObject, fluxBuildOptions } from '../../server/src/render/binding.js';
+import { applyCommonMetadata, editKustomization, generatedKustomization, isLocalRelativePath, mirrorForBuild, needsFluxBuild } from '../../server/src/render/flux-build.js';
+import { detectTools, renderDesired } from '../../server/src/render/render-desired.js';
 
 function write(root: string, files: Record<string, string>): void {
   for (const [rel, text] of Object.entries(files)) {

@@ -10,9 +10,10 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { KubeObject } from '../../server/src/cluster/cluster-types.js';
-import { renderDesired } from '../../server/src/preview/render-desired.js';
-import { helmSourceOf, helmTemplateArgs, parseHelmOutput } from '../../server/src/preview/render-helm.js';
-import { maskDerivedValues, replacePathValue, resolveValuesFrom } from '../../server/src/preview/helm-values-from.js';
+import { renderDesired } from '../../server/src/render/render-desired.js';
+import { helmSourceOf, helmTemplateArgs, parseHelmOutput } from '../../server/src/render/render-helm.js';
+import { replacePathValue, resolveValuesFrom } from '../../server/src/render/helm-values-from.js';
+import { maskDerivedValues } from '../../server/src/secrets/mask-derived.js';
 import { helmBinaryPath } from '../../scripts/build-helm.mjs';
 
 function findUp(rel: string): string {

@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import type { KubeObject } from '../../server/src/cluster/cluster-types.js';
 import { approximateApply, changedPaths, jsonEqual, normalizeObject } from '../../server/src/preview/normalize-object.js';
 import { fieldPathFromMessage } from '../../server/src/preview/plan.js';
-import { splitFieldPath } from '../../server/src/preview/source-documents.js';
+import { splitFieldPath } from '../../server/src/render/source-documents.js';
 import { stringify } from 'yaml';
-import { fastStableYaml, stableYaml, unifiedDiff } from '../../server/src/preview/unified-diff.js';
+import { fastStableYaml, stableYaml } from '../../server/src/render/stable-yaml.js';
+import { unifiedDiff } from '../../server/src/preview/unified-diff.js';
 
 const live: KubeObject = {
   apiVersion: 'v1',

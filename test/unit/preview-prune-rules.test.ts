@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../../server/src/cluster/cluster-types.js';
-import { bindingFromObject, type PreviewBinding } from '../../server/src/preview/binding.js';
+import { bindingFromObject, type PreviewBinding } from '../../server/src/render/binding.js';
 import { isOwnedBy, pruneDecision, pruneDisabledReason } from '../../server/src/preview/prune-rules.js';
 
 const flux: PreviewBinding = { agent: 'flux', name: 'apps', namespace: 'flux-system', folder: '/r/apps', prune: true };

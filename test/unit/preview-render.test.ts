@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } fro
 import os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { changedFiles } from '../../server/src/preview/changed-files.js';
-import { NO_KUSTOMIZE_MESSAGE, detectTools, indexRepository, renderDesired, resolveUnits } from '../../server/src/preview/render-desired.js';
+import { changedFiles } from '../../server/src/util/git.js';
+import { NO_KUSTOMIZE_MESSAGE, detectTools, indexRepository, renderDesired, resolveUnits } from '../../server/src/render/render-desired.js';
 
 function findUp(rel: string): string {
   for (let dir = process.cwd(); ; dir = path.dirname(dir)) {

@@ -1,7 +1,7 @@
 /** Flux postBuild substitution semantics (fluxcd/pkg/envsubst, non-strict mode). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { substituteVariables, substitutionDisabled } from '../../server/src/preview/post-build-substitute.js';
+import { substituteVariables, substitutionDisabled } from '../../server/src/render/post-build-substitute.js';
 
 const vars = { APP: 'web', EMPTY: '', VERSION: '1.2.3' };
 

@@ -7,9 +7,9 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PlanAction, PlanEntry } from '../lsp/protocol.js';
+import type { PlanAction, PlanEntry } from '../protocol/protocol.js';
 import { redact } from '../secrets/mask-secrets.js';
-import { formatPlanMarkdown, planSummaryLine } from '../preview/plan-summary.js';
+import { formatPlanMarkdown, planSummaryLine } from '../protocol/plan-summary.js';
 import { PreviewError, PreviewService, kubeconfigConnector, type PreviewResult } from '../preview/preview-service.js';
 import { ALLOW_EXEC_HELP, type CliCommand, type CliIo } from './cli-types.js';
 

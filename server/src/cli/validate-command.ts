@@ -13,6 +13,7 @@ import type { Finding } from '../findings.js';
 import { DEFAULT_MAX_BYTES } from '../manifests/parse-manifests.js';
 import type { CoverageCounts } from '../validation/validate-document.js';
 import { createDefaultEngine, type ValidationEngine } from '../validation/validation-engine.js';
+import { collectYamlFiles } from '../util/collect-files.js';
 import { EXIT, parseOptions, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { formatHuman, formatJson, formatSarif, summarize, type FileReport } from './validation-report.js';
 import { referenceFindingsFor } from './reference-report.js';
@@ -139,32 +140,9 @@ if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kin
   const engine = engineFor(workerData as WorkerSetup);
   port.once('message', (job: SharedJob) => port.postMessage(validateShared(engine, job)));
 }
-const YAML_FILE = /\.ya?ml$/i;
-
 /** Lists YAML files under a path, sorted; a file given explicitly is always included. */
 export function collectFiles(target: string): string[] {
-  const stat = fs.statSync(target);
-  if (stat.isFile()) return [target];
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (!SKIPPED_DIRS.has(e.name)) walk(full);
-      } else if (e.isFile() && (YAML_FILE.test(e.name) || e.name === 'Kustomization')) {
-        out.push(full);
-      }
-    }
-  };
-  walk(target);
-  return out;
+  return collectYamlFiles(target, SKIPPED_DIRS);
 }
 
 /** Kustomization and Chart files in the folders above `dir`, up to the repository root. */

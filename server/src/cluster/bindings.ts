@@ -4,11 +4,11 @@
  * the `gitopsLens.bindings` setting, then the repo's own Flux Kustomizations
  * and Argo CD Applications, then the current context.
  */
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import type { ClusterClient } from './read-only-transport.js';
 import type { KubeObject } from './cluster-types.js';
-import { rulesFromApplication, type IgnoreRule } from '../drift/ignore-rules.js';
+import { rulesFromApplication, type IgnoreRule } from './ignore-rules.js';
+import { git } from '../util/git.js';
 
 /** One `gitopsLens.bindings` entry (same shape as the settings interface's BindingSetting). */
 export interface BindingRule {
@@ -180,13 +180,8 @@ export function commitOfRevision(revision: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-function runGit(args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, timeout: 10_000, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(String(stderr || err.message).trim().split('\n')[0]));
-      else resolve(stdout.trim());
-    });
-  });
+async function runGit(args: string[], cwd: string): Promise<string> {
+  return (await git(args, cwd, { timeout: 10_000, maxBuffer: 1024 * 1024, firstLineOnly: true })).trim();
 }
 
 /** Reads the agent object's status (Flux lastAppliedRevision + Ready, or Argo CD sync.revision) from the cluster. */

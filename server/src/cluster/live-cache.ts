@@ -9,8 +9,9 @@
 import type { ConnectionState, GroupVersionKind, KubeObject } from './cluster-types.js';
 import { apiVersionOf } from './cluster-types.js';
 import { ClusterRequestError, isClusterError, type ClusterClient } from './read-only-transport.js';
-import { sanitizeLive } from '../drift/compute-drift.js';
+import { sanitizeLive } from './sanitize-live.js';
 import { redact } from '../secrets/mask-secrets.js';
+import { sleep } from '../util/sleep.js';
 
 /** A watched scope: one kind in one namespace ('' = cluster-scoped or all namespaces). */
 export interface WatchScope {
@@ -275,19 +276,4 @@ export class LiveCache {
     this.runners.clear();
     this.listeners.clear();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('aborted'));
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

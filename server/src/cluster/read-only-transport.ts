@@ -21,6 +21,8 @@ import type {
 import { apiVersionOf, parseApiVersion } from './cluster-types.js';
 import { redact } from '../secrets/mask-secrets.js';
 import { retryDelayMs } from './retry-backoff.js';
+import { Limiter } from '../util/concurrency.js';
+import { sleep } from '../util/sleep.js';
 
 /** Thrown (synchronously inside the returned promise chain, before any I/O) for any request that could change a cluster. */
 export class ReadOnlyViolationError extends Error {
@@ -126,54 +128,8 @@ interface RawResponse {
   body: string;
 }
 
-/** A counting semaphore: bounded concurrency so a big workspace never floods the API server. */
-class Semaphore {
-  private waiters: Array<() => void> = [];
-  private active = 0;
-  constructor(private readonly limit: number) {}
-  async acquire(signal?: AbortSignal): Promise<() => void> {
-    if (this.active >= this.limit) {
-      await new Promise<void>((resolve, reject) => {
-        const go = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          this.waiters = this.waiters.filter((w) => w !== go);
-          reject(abortError());
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiters.push(go);
-      });
-    } else this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.active--;
-    };
-  }
-}
-
 function abortError(): ClusterRequestError {
   return new ClusterRequestError(0, 'Cancelled', 'The request was cancelled.');
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(abortError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** `promise`, or a cancellation error as soon as `signal` aborts (the promise itself keeps running). */
@@ -252,13 +208,13 @@ export class ReadOnlyTransport {
   /** Set once the server answered the ALPN offer without HTTP/2: HTTP/1.1 from then on. */
   private h2Unavailable: boolean;
   private readonly base: URL;
-  private readonly semaphore: Semaphore;
+  private readonly semaphore: Limiter;
   private readonly opts: Required<Pick<TransportOptions, 'timeoutMs' | 'maxRetries' | 'maxRetryAfterMs'>> & TransportOptions;
 
   constructor(opts: TransportOptions) {
     this.opts = { timeoutMs: 15_000, maxRetries: 3, maxRetryAfterMs: 10_000, ...opts };
     this.base = new URL(opts.server);
-    this.semaphore = new Semaphore(opts.maxConcurrency ?? 8);
+    this.semaphore = new Limiter(opts.maxConcurrency ?? 8);
     const agentOpts = {
       keepAlive: true,
       maxSockets: (opts.maxConcurrency ?? 8) + 16,
@@ -303,7 +259,7 @@ export class ReadOnlyTransport {
     assertReadOnly(method, path);
     let refreshed = false;
     for (let attempt = 0; ; attempt++) {
-      const release = await this.semaphore.acquire(init.signal);
+      const release = await this.semaphore.acquire(init.signal, abortError);
       let res: RawResponse;
       try {
         res = await this.once(method, path, init, refreshed);
@@ -317,7 +273,7 @@ export class ReadOnlyTransport {
       }
       if (res.status === 429 && attempt < this.opts.maxRetries) {
         // Retry-After is the server's floor; the random part keeps throttled clients from coming back together.
-        await sleep(retryDelayMs(attempt, res.headers['retry-after'], { baseMs: this.opts.retryJitterMs ?? 250, maxMs: this.opts.maxRetryAfterMs }), init.signal);
+        await sleep(retryDelayMs(attempt, res.headers['retry-after'], { baseMs: this.opts.retryJitterMs ?? 250, maxMs: this.opts.maxRetryAfterMs }), init.signal, abortError);
         continue;
       }
       throw statusError(res);

@@ -8,13 +8,13 @@ import { isMap, isPair, isScalar, isSeq, type Document, type Node as YamlNode } 
 import type { Finding, Range } from '../findings.js';
 import type { KubeObject, ManagedFieldsEntry } from '../cluster/cluster-types.js';
 import { parseApiVersion } from '../cluster/cluster-types.js';
-import { isSecret, secretDigest, secretDigests, MASK, registerSecretObject } from '../secrets/mask-secrets.js';
+import { isSecret, secretDigest, secretDigests, MASK } from '../secrets/mask-secrets.js';
 import { fallbackListMapKeys, isEmptyValue, scalarsEqual, valuesEqual } from './normalize.js';
 import { formatManagerTime, ownersOf, type FieldOwner, type FieldPathSegment } from './managed-fields.js';
-import { ignoringRule, pointerToken, rulesFor, type IgnoreRule } from './ignore-rules.js';
+import { ignoringRule, pointerToken, rulesFor, type IgnoreRule } from '../cluster/ignore-rules.js';
+import { sanitizeLive } from '../cluster/sanitize-live.js';
+import { DRIFT_SOURCE } from '../protocol/protocol.js';
 
-/** The diagnostic source of drift findings, separate from schema findings. */
-export const DRIFT_SOURCE = 'gitops-lens-drift' as const;
 
 /** One desired object: compatible with parseManifests()' documents. */
 export interface DesiredDocument {
@@ -193,27 +193,6 @@ export function showValue(v: unknown): string {
   let s = typeof v === 'string' ? (/^[\w.:/@%+-]+$/.test(v) && v !== '' ? v : JSON.stringify(v)) : JSON.stringify(v);
   if (s === undefined) s = String(v);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-/**
- * Strips what must not be stored or shown: managedFields, last-applied, and
- * (for Secrets) values, which become keyed digests so drift can still tell
- * "same" from "differs" without keeping the value.
- */
-export function sanitizeLive(obj: KubeObject): KubeObject {
-  registerSecretObject(obj);
-  const copy = structuredClone(obj);
-  delete copy.metadata.managedFields;
-  if (copy.metadata.annotations) {
-    delete copy.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
-    if (!Object.keys(copy.metadata.annotations).length) delete copy.metadata.annotations;
-  }
-  if (isSecret(copy)) {
-    const digests = secretDigests(copy as Record<string, unknown>);
-    delete copy.stringData;
-    if (digests.size) copy.data = Object.fromEntries(digests);
-  }
-  return copy;
 }
 
 /** Fields of a desired object that are identity or server-owned, never compared. */

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { uriToPath } from '../util/uri-path.js';
 import type { ConnectionState, GroupVersionKind, KubeObject, ManagedFieldsEntry } from '../cluster/cluster-types.js';
 import { apiVersionOf, gvkOf } from '../cluster/cluster-types.js';
 import type { Finding, Position, Range } from '../findings.js';
@@ -23,7 +23,7 @@ import { RenderCache, withRendered } from './rendered-desired.js';
 import { KustomizeNamespaces } from '../manifests/kustomize-namespaces.js';
 import { isKustomizationFile, WorkspaceIndex } from '../manifests/classify-document.js';
 import { driftHover, driftQuickFixes, type DriftQuickFix } from './drift-hover.js';
-import { rulesFromSetting, type IgnoreRule } from './ignore-rules.js';
+import { rulesFromSetting, type IgnoreRule } from '../cluster/ignore-rules.js';
 
 /** The settings drift reads (a structural subset of GitOpsLensSettings). */
 export interface DriftSettings {
@@ -124,10 +124,6 @@ function liveNameOf(doc: DesiredDocument): string | undefined {
 /** Flux's targetNamespace overrides every namespaced object's namespace; Argo CD's destination only defaults it. */
 function forcedNamespace(binding: Binding): string | undefined {
   return binding.source === 'flux-kustomization' ? binding.agent?.targetNamespace : undefined;
-}
-
-function uriToPath(uri: string): string {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
 }
 
 /**

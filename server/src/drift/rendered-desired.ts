@@ -3,7 +3,7 @@
  * a kustomization builds (through an overlay such as apps/production that
  * patches `spec.replicas`) is applied with the overlay's values, so drift
  * must compare the live object with those, not with the file's literals.
- * Rendering is the preview's job (preview/render-desired.ts: the same unit
+ * Rendering is the preview's job (render/render-desired.ts: the same unit
  * selection, Flux/Argo CD bindings and `kubectl kustomize` build); this file
  * only maps rendered objects back onto the desired documents of a file, and
  * gives up (today's file-as-written behaviour) whenever that mapping is not
@@ -11,8 +11,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { renderDesired, type DesiredObject, type RenderOptions } from '../preview/render-desired.js';
-import type { SourceDocument } from '../preview/source-documents.js';
+import { renderDesired, type DesiredObject, type RenderOptions } from '../render/render-desired.js';
+import type { SourceDocument } from '../render/source-documents.js';
 import type { DesiredDocument, RenderedDesired } from './compute-drift.js';
 
 /** A rendered object and the source document of a file it comes from: its declaration, or a patch that targets it. */

@@ -13,10 +13,10 @@
  */
 import * as path from 'node:path';
 import type { Finding, Range } from '../findings.js';
-import { argoGlobMatch } from '../preview/argo-source.js';
+import { argoGlobMatch } from '../render/argo-source.js';
 import type { RefSite } from './graph-types.js';
 import type { IndexedDoc, IndexedFile } from './index-file.js';
-import type { ReferenceCheck } from './reference-codes.js';
+import type { ReferenceCheck } from '../protocol/reference-check-codes.js';
 import { podSpecPath, valueAt } from './reference-sites.js';
 import { dependencyCycles } from './depends-on.js';
 import { namespaceHasOpaquePods, resolveSite } from './resolve-reference.js';

@@ -19,9 +19,9 @@
  */
 import * as path from 'node:path';
 import { agentSourcesOf } from '../cluster/bindings.js';
-import { bindingsFromObject, type PreviewBinding } from '../preview/binding.js';
-import { argoDirectoryIncludes } from '../preview/argo-source.js';
-import { substituteVariables } from '../preview/post-build-substitute.js';
+import { bindingsFromObject, type PreviewBinding } from '../render/binding.js';
+import { argoDirectoryIncludes } from '../render/argo-source.js';
+import { substituteVariables } from '../render/post-build-substitute.js';
 import type { FileLocation, RefSite } from './graph-types.js';
 import type { IndexedDoc } from './index-file.js';
 import { isClusterScoped, KustomizeModel, type BuildOutput, type Include, type OpaqueProducer, type RObj } from './kustomize-identities.js';

@@ -13,7 +13,8 @@ import {
   ApproveCredentialsRequest,
   ConnectionStatusNotification,
   type ConnectionStatusParams,
-} from './protocol.js';
+} from '../protocol/protocol.js';
+import { lspNotification, lspRequest } from './lsp-messages.js';
 
 /** The state shown while the folder is not trusted. */
 export const UNTRUSTED_STATE: ConnectionState = {
@@ -93,7 +94,7 @@ export class ClusterGate {
   publish(params: ConnectionStatusParams): void {
     const safe = this.trusted ? params : { ...params, state: UNTRUSTED_STATE };
     this.last = safe;
-    void this.connection.sendNotification(ConnectionStatusNotification, safe).catch(() => undefined);
+    void this.connection.sendNotification(lspNotification(ConnectionStatusNotification), safe).catch(() => undefined);
   }
 
   /**
@@ -104,7 +105,7 @@ export class ClusterGate {
   approveExec = async (request: ExecApprovalRequest & { user?: string }): Promise<boolean> => {
     if (!this.trusted) return false;
     try {
-      const result = await this.connection.sendRequest(ApproveCredentialsRequest, request);
+      const result = await this.connection.sendRequest(lspRequest(ApproveCredentialsRequest), request);
       return result?.approved === true;
     } catch (err) {
       this.log(`Could not ask for approval of ${request.command}: ${String(err)}`);

@@ -14,7 +14,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { fixesOf } from './finding-conversion.js';
-import { VALIDATION_SOURCE } from './protocol.js';
+import { VALIDATION_SOURCE } from '../protocol/protocol.js';
 
 /** Produces code actions for a request. */
 export type CodeActionContributor = (

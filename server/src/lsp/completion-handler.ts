@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CompletionCandidate, ValidationEnginePort } from './engine-port.js';
-import { uriToPath } from './uri-path.js';
+import { uriToPath } from '../util/uri-path.js';
 import type { SettingsService } from './settings-service.js';
 
 /** One engine candidate as an LSP completion item. */

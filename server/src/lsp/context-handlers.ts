@@ -4,7 +4,7 @@
  * never needs to parse kubeconfig files itself.
  */
 import type { ClusterGate } from './cluster-gate.js';
-import type { ListContextsResult, SelectContextParams } from './protocol.js';
+import type { ListContextsResult, SelectContextParams } from '../protocol/protocol.js';
 import type { SettingsService } from './settings-service.js';
 
 /** Lists the contexts of the kubeconfig the server would use. */

@@ -8,7 +8,7 @@
 import type { DefinitionParams, DocumentLink, DocumentLinkParams, Location } from 'vscode-languageserver/node';
 import { definitionAt, linksOf } from '../graph/navigation.js';
 import type { ReferenceIndexes } from './reference-indexes.js';
-import { pathToUri, uriToPath } from './uri-path.js';
+import { pathToUri, uriToPath } from '../util/uri-path.js';
 
 /** Answers go-to-definition; empty when the position holds no link. */
 export function definition(indexes: ReferenceIndexes, params: DefinitionParams): Location[] {

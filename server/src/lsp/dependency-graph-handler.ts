@@ -6,10 +6,10 @@
  */
 import { dependencyGraph } from '../graph/depends-on.js';
 import { liveStatus } from '../graph/live-status.js';
-import type { DependencyGraphParams, DependencyGraphResult, DependencyNodeInfo } from './protocol.js';
+import type { DependencyGraphParams, DependencyGraphResult, DependencyNodeInfo } from '../protocol/protocol.js';
 import type { ReferenceCluster } from './reference-cluster.js';
 import type { ReferenceIndexes } from './reference-indexes.js';
-import { pathToUri } from './uri-path.js';
+import { pathToUri } from '../util/uri-path.js';
 
 /** Builds the view's graph; node ids are prefixed per folder when the workspace has several. */
 export async function dependencyGraphOf(indexes: ReferenceIndexes, cluster: ReferenceCluster, params: DependencyGraphParams, trusted: boolean): Promise<DependencyGraphResult> {

@@ -14,10 +14,10 @@ import type { Finding } from '../findings.js';
 import type { ValidationEnginePort } from './engine-port.js';
 import type { DiagnosticsStore } from './diagnostics-store.js';
 import { findingToDiagnostic } from './finding-conversion.js';
-import { VALIDATION_SOURCE, type DocumentStats } from './protocol.js';
+import { VALIDATION_SOURCE, type DocumentStats } from '../protocol/protocol.js';
 import type { SettingsService } from './settings-service.js';
 import { splitYamlDocuments } from './yaml-segments.js';
-import { uriToPath } from './uri-path.js';
+import { uriToPath } from '../util/uri-path.js';
 
 interface FileState {
   timer?: NodeJS.Timeout;

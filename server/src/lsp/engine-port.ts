@@ -5,15 +5,10 @@
  * wiring states exactly what it needs.
  */
 import type { Finding, Position, Range } from '../findings.js';
+import type { CompletionCandidate } from '../validation/validation-engine.js';
 
-/** A completion proposal from the engine. */
-export interface CompletionCandidate {
-  label: string;
-  kind: 'property' | 'value';
-  detail?: string;
-  documentation?: string;
-  insertText?: string;
-}
+/** A completion proposal from the engine (defined by the engine). */
+export type { CompletionCandidate };
 
 /** Hover content from the engine. */
 export interface HoverResult {

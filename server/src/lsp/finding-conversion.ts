@@ -5,7 +5,7 @@
  */
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
 import type { Finding, Severity } from '../findings.js';
-import type { FindingFix } from './protocol.js';
+import type { FindingFix } from '../protocol/protocol.js';
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,

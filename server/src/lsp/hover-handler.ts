@@ -8,7 +8,7 @@ import { MarkupKind } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Position } from '../findings.js';
 import type { HoverResult, ValidationEnginePort } from './engine-port.js';
-import { uriToPath } from './uri-path.js';
+import { uriToPath } from '../util/uri-path.js';
 import type { SettingsService } from './settings-service.js';
 
 /** What a hover contributor gets. */

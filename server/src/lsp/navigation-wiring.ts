@@ -10,13 +10,14 @@ import { CodeLensRefreshRequest, type ServerCapabilities } from 'vscode-language
 import { codeLenses, references } from './references-handler.js';
 import { definition, documentLinks } from './definition-handler.js';
 import { dependencyGraphOf } from './dependency-graph-handler.js';
-import { DependencyGraphChangedNotification, DependencyGraphRequest, ReferenceStatsRequest } from './protocol.js';
+import { DependencyGraphChangedNotification, DependencyGraphRequest, ReferenceStatsRequest } from '../protocol/protocol.js';
 import { ReferenceCluster } from './reference-cluster.js';
 import { ReferenceDiagnostics } from './reference-diagnostics.js';
 import { ReferenceIndexes } from './reference-indexes.js';
 import { prepareRename, rename } from './rename-handler.js';
 import type { ServerContext } from './server-context.js';
 import { documentSymbols, symbols } from './symbol-handlers.js';
+import { lspNotification, lspRequest, lspRequest0 } from './lsp-messages.js';
 
 /** The capabilities these features add to `initialize`'s answer. */
 export const NAVIGATION_CAPABILITIES: ServerCapabilities = {
@@ -66,7 +67,7 @@ export function installNavigation(ctx: ServerContext, clientCapabilities: { rena
     const shape = indexes.all().map(({ index }) => index.files.generation).join(',');
     if (shape === lastGraph) return;
     lastGraph = shape;
-    void connection.sendNotification(DependencyGraphChangedNotification, {});
+    void connection.sendNotification(lspNotification(DependencyGraphChangedNotification), {});
     if (clientCapabilities.codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   });
 
@@ -78,12 +79,12 @@ export function installNavigation(ctx: ServerContext, clientCapabilities: { rena
   connection.onWorkspaceSymbol(safe('Workspace symbols', [], (p) => symbols(indexes, p)));
   connection.onPrepareRename(safe('Prepare rename', null, (p) => prepareRename(indexes, p)));
   connection.onRenameRequest(safe('Rename', null, (p) => rename(indexes, p, (uri) => documents.get(uri)?.version ?? null, clientCapabilities.renameAnnotations)));
-  connection.onRequest(DependencyGraphRequest, safe('Dependency graph', { nodes: [], cycles: [] }, (p) => {
+  connection.onRequest(lspRequest(DependencyGraphRequest), safe('Dependency graph', { nodes: [], cycles: [] }, (p) => {
     if (p?.live && p.refresh) cluster.forgetAnswers();
     return dependencyGraphOf(indexes, cluster, p ?? {}, ctx.cluster.isTrusted);
   }));
 
-  connection.onRequest(ReferenceStatsRequest, () => ({
+  connection.onRequest(lspRequest0(ReferenceStatsRequest), () => ({
     folders: indexes.all().map(({ folder, index }) => {
       // Before the first scan is done the graph is not built for a counter (it would be rebuilt per file read).
       const graph = indexes.isReady(folder) ? index.graph() : { units: [] };

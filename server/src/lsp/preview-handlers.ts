@@ -6,7 +6,7 @@
  */
 import { ErrorCodes, LSPErrorCodes, ResponseError, type CancellationToken } from 'vscode-languageserver/node';
 import type { ClusterGate } from './cluster-gate.js';
-import type { Plan, PreviewDocumentParams, PreviewDocumentResult, PreviewSyncParams } from './protocol.js';
+import type { Plan, PreviewDocumentParams, PreviewDocumentResult, PreviewSyncParams } from '../protocol/protocol.js';
 
 /** What the preview engine provides to the LSP layer. */
 export interface PreviewService {

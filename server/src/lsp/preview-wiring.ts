@@ -18,7 +18,7 @@ export function installPreview(ctx: ServerContext): void {
     (loading ??= (async () => {
       const [{ PreviewService: Engine, kubeconfigConnector }, { createLspPreviewService }] = await Promise.all([
         import('../preview/preview-service.js'),
-        import('../preview/lsp-preview-service.js'),
+        import('./lsp-preview-service.js'),
       ]);
       const engine = new Engine({
         // Trust is read at connection time, so a folder trusted after startup can preview at once.

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { ClusterGetter } from '../graph/cluster-getter.js';
 import type { ObjectGetter } from '../graph/live-status.js';
 import type { ServerContext } from './server-context.js';
-import { uriToPath } from './uri-path.js';
+import { uriToPath } from '../util/uri-path.js';
 
 const ANSWER_TTL_MS = 30_000;
 const RETRY_AFTER_MS = 60_000;

@@ -13,11 +13,11 @@ import { clusterAnswers } from '../graph/live-status.js';
 import { keyOf } from '../graph/repo-graph.js';
 import type { Finding } from '../findings.js';
 import { findingToDiagnostic } from './finding-conversion.js';
-import { REFERENCES_SLOT } from './protocol.js';
+import { REFERENCES_SLOT } from '../protocol/protocol.js';
 import type { ReferenceCluster } from './reference-cluster.js';
 import type { ReferenceIndexes } from './reference-indexes.js';
 import type { ServerContext } from './server-context.js';
-import { pathToUri } from './uri-path.js';
+import { pathToUri } from '../util/uri-path.js';
 
 /** Schedules and publishes reference diagnostics per folder. */
 export class ReferenceDiagnostics {

@@ -6,8 +6,8 @@
  * it, so typing never pays for parsing a file twice.
  */
 import { ReferenceIndex } from '../graph/reference-index.js';
-import { folderOfUri } from './drift-wiring.js';
-import { uriToPath } from './uri-path.js';
+import { folderOfUri } from './drift-folders.js';
+import { uriToPath } from '../util/uri-path.js';
 
 /** A folder's index. */
 export interface FolderIndex {

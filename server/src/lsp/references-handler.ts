@@ -8,9 +8,9 @@
  */
 import type { CodeLens, CodeLensParams, Location, ReferenceParams } from 'vscode-languageserver/node';
 import { builtByLenses, referencesAt } from '../graph/navigation.js';
-import { SHOW_REFERENCES_COMMAND } from './protocol.js';
+import { SHOW_REFERENCES_COMMAND } from '../protocol/protocol.js';
 import type { ReferenceIndexes } from './reference-indexes.js';
-import { pathToUri, uriToPath } from './uri-path.js';
+import { pathToUri, uriToPath } from '../util/uri-path.js';
 
 /** Answers find-references. */
 export function references(indexes: ReferenceIndexes, params: ReferenceParams): Location[] {

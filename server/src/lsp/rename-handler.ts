@@ -8,7 +8,7 @@
 import { ResponseError, ErrorCodes, type PrepareRenameParams, type Range, type RenameParams, type TextDocumentEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { prepareRenameAt, renameEdits } from '../graph/navigation.js';
 import type { ReferenceIndexes } from './reference-indexes.js';
-import { pathToUri, uriToPath } from './uri-path.js';
+import { pathToUri, uriToPath } from '../util/uri-path.js';
 
 const ANNOTATION = 'gitops-lens-rename';
 

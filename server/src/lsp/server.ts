@@ -34,13 +34,14 @@ import {
   StatsRequest,
   TrustChangedNotification,
   type GitOpsInitializationOptions,
-} from './protocol.js';
+} from '../protocol/protocol.js';
 import type { SchemaRegistryPort, ServerContext, ServerLog } from './server-context.js';
 import { installDrift } from './drift-wiring.js';
 import { installPreview } from './preview-wiring.js';
 import { installNavigation, NAVIGATION_CAPABILITIES } from './navigation-wiring.js';
 import { SETTINGS_SECTION, SettingsService } from './settings-service.js';
 import { WorkspaceScanner } from './workspace-scanner.js';
+import { lspNotification, lspRequest, lspRequest0 } from './lsp-messages.js';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -194,12 +195,12 @@ connection.onHover((params, token) => hover.handle(params, token));
 connection.onCompletion((params, token) => completion.handle(params, token));
 connection.onCodeAction((params, token) => codeActions.handle(params, token));
 
-connection.onNotification(TrustChangedNotification, (params) => gate.setTrusted(params.trusted === true));
-connection.onRequest(ListContextsRequest, () => listContexts(gate, settings));
-connection.onRequest(SelectContextRequest, (params) => selectContext(gate, params));
-connection.onRequest(PreviewSyncRequest, (params, token) => preview.previewSync(params, token));
-connection.onRequest(PreviewDocumentRequest, (params, token) => preview.previewDocument(params, token));
-connection.onRequest(StatsRequest, () => ({ documents: scheduler.stats(), workspaceFiles: scanner.fileCount }));
+connection.onNotification(lspNotification(TrustChangedNotification), (params) => gate.setTrusted(params.trusted === true));
+connection.onRequest(lspRequest0(ListContextsRequest), () => listContexts(gate, settings));
+connection.onRequest(lspRequest(SelectContextRequest), (params) => selectContext(gate, params));
+connection.onRequest(lspRequest(PreviewSyncRequest), (params, token) => preview.previewSync(params, token));
+connection.onRequest(lspRequest(PreviewDocumentRequest), (params, token) => preview.previewDocument(params, token));
+connection.onRequest(lspRequest0(StatsRequest), () => ({ documents: scheduler.stats(), workspaceFiles: scanner.fileCount }));
 
 connection.onShutdown(() => {
   scanner.dispose();

@@ -5,7 +5,7 @@
  * scopes and Restricted Mode's `restrictedConfigurations` for us.
  */
 import type { Connection } from 'vscode-languageserver/node';
-import { DEFAULT_SETTINGS, normalizeSettings, type GitOpsLensSettings } from './settings.js';
+import { DEFAULT_SETTINGS, normalizeSettings, type GitOpsLensSettings } from '../protocol/settings.js';
 
 /** The configuration section that holds every GitOps Lens setting. */
 export const SETTINGS_SECTION = 'gitopsLens';

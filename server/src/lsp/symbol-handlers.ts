@@ -7,7 +7,7 @@
 import { SymbolKind, type DocumentSymbol, type DocumentSymbolParams, type SymbolInformation, type WorkspaceSymbolParams } from 'vscode-languageserver/node';
 import { outlineOf, workspaceSymbols, type OutlineSymbol } from '../graph/symbols.js';
 import type { ReferenceIndexes } from './reference-indexes.js';
-import { pathToUri, uriToPath } from './uri-path.js';
+import { pathToUri, uriToPath } from '../util/uri-path.js';
 
 const KIND: Record<OutlineSymbol['type'], SymbolKind> = {
   object: SymbolKind.Class,

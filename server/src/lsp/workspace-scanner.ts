@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import { FileChangeType, type FileEvent } from 'vscode-languageserver/node';
 import type { ValidationEnginePort } from './engine-port.js';
 import type { SettingsService } from './settings-service.js';
-import { pathToUri, uriToPath } from './uri-path.js';
+import { pathToUri, uriToPath } from '../util/uri-path.js';
 
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', '.hg', '.svn', '.vscode-test']);
 const YAML_FILE = /\.ya?ml$/i;

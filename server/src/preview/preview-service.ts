@@ -8,14 +8,14 @@ import * as path from 'node:path';
 import { ClusterClient, isClusterError } from '../cluster/read-only-transport.js';
 import { kubeconfigPaths, loadKubeconfig, transportOptionsFor } from '../cluster/kubeconfig.js';
 import type { ApproveExec } from '../cluster/exec-credential.js';
-import type { PreviewDocumentResult, PreviewSide } from '../lsp/protocol.js';
+import type { PreviewDocumentResult, PreviewSide } from '../protocol/protocol.js';
+import { maskSecretDerived } from '../secrets/mask-derived.js';
 import { redact, secretValues } from '../secrets/mask-secrets.js';
-import type { AgentKind, PreviewBinding } from './binding.js';
-import { changedFiles, gitTopLevel } from './changed-files.js';
+import type { AgentKind, PreviewBinding } from '../render/binding.js';
+import { changedFiles, gitTopLevel } from '../util/git.js';
 import { DryRunMemo } from './dry-run-memo.js';
-import { maskDerivedValues } from './helm-values-from.js';
 import { computePlan, type ComputedPlan, type PreviewCluster } from './plan.js';
-import { renderDesired, type DesiredObject, type RenderTools } from './render-desired.js';
+import { renderDesired, type RenderTools } from '../render/render-desired.js';
 
 /** A connected cluster for one preview. */
 export interface PreviewConnection {
@@ -259,34 +259,6 @@ async function readValuesSource(cluster: PreviewCluster, kind: 'ConfigMap' | 'Se
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(data)) if (typeof v === 'string') out[k] = v;
   return out;
-}
-
-/**
- * Masks values taken from Secrets (HelmRelease `valuesFrom`) in the plan:
- * in the texts and diff of every entry for an object rendered with them, and
- * in every entry's message and the notes.
- */
-function maskSecretDerived(plan: ComputedPlan, objects: DesiredObject[], all: string[]): void {
-  if (all.length === 0) return;
-  // Keyed by kind and name only: a desired object's namespace may still be unset here (the
-  // binding supplies it). Same-named objects share their values, so a mask is never lost to
-  // another namespace's object; masking a little more is the safe side.
-  const perObject = new Map<string, string[]>();
-  for (const d of objects) {
-    if (!d.maskValues?.length) continue;
-    const key = `${d.object.kind}\0${d.object.metadata.name}`;
-    perObject.set(key, [...(perObject.get(key) ?? []), ...d.maskValues]);
-  }
-  for (const e of plan.entries) {
-    const values = perObject.get(`${e.kind}\0${e.name}`);
-    if (values) {
-      e.liveText = maskDerivedValues(e.liveText, values);
-      e.afterText = maskDerivedValues(e.afterText, values);
-      if (e.diff) e.diff = maskDerivedValues(e.diff, values);
-    }
-    if (e.message) e.message = maskDerivedValues(e.message, all);
-  }
-  plan.notes = plan.notes.map((n) => maskDerivedValues(n, all));
 }
 
 /**

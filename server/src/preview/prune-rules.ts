@@ -12,7 +12,7 @@ import {
   FLUX_NAMESPACE_LABEL,
   FLUX_PRUNE_ANNOTATION,
   type PreviewBinding,
-} from './binding.js';
+} from '../render/binding.js';
 
 /** True when the live object carries the ownership marks of `binding`. */
 export function isOwnedBy(live: KubeObject, binding: PreviewBinding): boolean {

@@ -151,3 +151,22 @@ export function redact(text: string, extraSecrets: Iterable<string | undefined> 
   out = out.replace(BEARER, `$1${MASK}`).replace(JWT, MASK).replace(TOKEN_FIELDS, `$1${MASK}`);
   return out;
 }
+
+/** Secret masks that differ between the two sides must render differently, or the diff would hide the change. */
+export function maskPair<T extends object>(live: T | undefined, after: T | undefined): [T | undefined, T | undefined] {
+  const l = live ? maskSecret(live, after) : undefined;
+  const a = after ? maskSecret(after, live) : undefined;
+  const relabel = (o: T | undefined, side: string) => {
+    if (!o || !isSecret(o)) return o;
+    for (const field of ['data', 'stringData']) {
+      const map = (o as Record<string, unknown>)[field] as Record<string, string> | undefined;
+      if (!map) continue;
+      for (const k of Object.keys(map)) {
+        if (map[k] === `${MASK} (differs)`) map[k] = `${MASK} (${side})`;
+        else if (map[k] === `${MASK} (same)`) map[k] = MASK;
+      }
+    }
+    return o;
+  };
+  return [relabel(l, 'before'), relabel(a, 'after')];
+}

@@ -5,7 +5,7 @@
  * hand-edited settings.json with a wrong type degrades to the default instead
  * of breaking validation. Pure code: the client can import it too.
  */
-import { allChecksOn, REFERENCE_CHECK_CODES, type ReferenceCheck } from '../graph/reference-codes.js';
+import { allChecksOn, REFERENCE_CHECK_CODES, type ReferenceCheck } from './reference-check-codes.js';
 
 /** A folder-to-cluster mapping from `gitopsLens.bindings`. */
 export interface BindingSetting {

@@ -1,24 +1,21 @@
 /**
- * "Only what my uncommitted changes touch": the files that differ between
- * the git working tree and HEAD, plus untracked files. Runs git with execFile
- * (no shell), so paths with spaces or quotes are safe.
+ * The git helpers: running git (execFile, no shell, so paths with spaces or
+ * quotes are safe), the top of a work tree, and "only what my uncommitted
+ * changes touch": the files that differ between the git working tree and
+ * HEAD, plus untracked files.
  */
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { runFile } from './exec-file.js';
 
-function git(args: string[], cwd: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 60_000, signal }, (err, stdout, stderr) => {
-      if (err) reject(new Error(String(stderr || err.message).trim()));
-      else resolve(stdout);
-    });
-  });
+/** Runs git (no shell) and resolves its stdout; rejects with git's message. */
+export function git(args: string[], cwd: string, opts: { signal?: AbortSignal; timeout?: number; maxBuffer?: number; firstLineOnly?: boolean } = {}): Promise<string> {
+  return runFile('git', args, { cwd, maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024, timeout: opts.timeout ?? 60_000, signal: opts.signal, firstLineOnly: opts.firstLineOnly });
 }
 
 /** The top folder of the git work tree containing `dir`, or undefined outside a repository or without git. */
 export async function gitTopLevel(dir: string, signal?: AbortSignal): Promise<string | undefined> {
   try {
-    return (await git(['rev-parse', '--show-toplevel'], dir, signal)).trim() || undefined;
+    return (await git(['rev-parse', '--show-toplevel'], dir, { signal })).trim() || undefined;
   } catch {
     return undefined;
   }
@@ -35,12 +32,12 @@ export async function changedFiles(dir: string, signal?: AbortSignal): Promise<S
   if (!top) throw new Error(`${dir} is not inside a git work tree, so "only changed" cannot tell what changed. Preview the folder instead.`);
   let diff: string;
   try {
-    diff = await git(['diff', '--name-only', '-z', 'HEAD', '--'], top, signal);
+    diff = await git(['diff', '--name-only', '-z', 'HEAD', '--'], top, { signal });
   } catch {
     // No HEAD yet (fresh repository): everything in the index is new.
-    diff = await git(['ls-files', '-z', '--cached'], top, signal);
+    diff = await git(['ls-files', '-z', '--cached'], top, { signal });
   }
-  const untracked = await git(['ls-files', '-z', '--others', '--exclude-standard'], top, signal);
+  const untracked = await git(['ls-files', '-z', '--others', '--exclude-standard'], top, { signal });
   const out = new Set<string>();
   for (const rel of [...diff.split('\0'), ...untracked.split('\0')]) if (rel) out.add(path.resolve(top, rel));
   return out;

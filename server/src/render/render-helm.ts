@@ -4,13 +4,13 @@
  * Application or HelmRelease declares. Charts from remote repositories are
  * never fetched (the preview makes no network calls besides the cluster).
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../cluster/cluster-types.js';
 import { argoBuildEnv, argoEnvsubst } from './argo-source.js';
+import { runFile } from '../util/exec-file.js';
 
 /** A chart folder of this repository and how the agent renders it. */
 export interface LocalHelmChart {
@@ -317,13 +317,8 @@ export async function renderHelmChart(helmPath: string, chart: LocalHelmChart, s
       ? (await Promise.all(chart.valueFiles.map(async (f) => ((await fs.stat(f).then(() => true, () => false)) ? [f] : [])))).flat()
       : chart.valueFiles;
     const args = helmTemplateArgs({ ...chart, valueFiles }, valuesFile);
-    const output = await new Promise<string>((resolve, reject) => {
-      // `helm template` of a local chart reads no repository and contacts no cluster, so no network is used.
-      execFile(helmPath, args, { cwd: chart.chartDir, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: process.env }, (err, stdout, stderr) => {
-        if (err) reject(new Error(String(stderr || err.message).trim().split('\n').slice(-5).join('\n')));
-        else resolve(stdout);
-      });
-    });
+    // `helm template` of a local chart reads no repository and contacts no cluster, so no network is used.
+    const output = await runFile(helmPath, args, { cwd: chart.chartDir, maxBuffer: 256 * 1024 * 1024, timeout: 120_000, signal, env: process.env, errorLines: 5 });
     return parseHelmOutput(output, chart.chartDir);
   } finally {
     if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });

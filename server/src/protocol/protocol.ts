@@ -4,15 +4,38 @@
  * the VS Code client (client/src, which imports this file by relative path
  * and gets it bundled by esbuild) can never disagree about a shape.
  *
- * This file must stay free of `vscode` and of server-only code: it only uses
- * the protocol library that both the client and the server already depend on.
+ * This file must stay free of `vscode`, of server-only code and of any LSP
+ * library at runtime: a message is plain data (its method name) typed by its
+ * params and result. Each side turns it into its LSP library's message type at
+ * its edge (server/src/lsp/lsp-messages.ts, client/src/lsp-messages.ts).
  */
-import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type { ConnectionState } from '../cluster/cluster-types.js';
 import type { ExecApprovalRequest } from '../cluster/exec-credential.js';
 import type { Range } from '../findings.js';
 
 export type { GitOpsLensSettings } from './settings.js';
+export type { ConnectionState, ExecApprovalRequest };
+
+/** A custom request with params `P` and result `R` (`_types` exists only for the type checker). */
+export interface RequestMessage<P, R> {
+  readonly kind: 'request';
+  readonly method: string;
+  readonly _types?: [P, R];
+}
+
+/** A custom request without params, with result `R`. */
+export interface RequestMessage0<R> {
+  readonly kind: 'request0';
+  readonly method: string;
+  readonly _types?: [R];
+}
+
+/** A custom notification with params `P`. */
+export interface NotificationMessage<P> {
+  readonly kind: 'notification';
+  readonly method: string;
+  readonly _types?: [P];
+}
 
 /** The URI scheme of the read-only documents that the client opens in diff editors. */
 export const PREVIEW_SCHEME = 'gitops-lens';
@@ -20,7 +43,7 @@ export const PREVIEW_SCHEME = 'gitops-lens';
 /** Diagnostic `source` of schema findings. */
 export const VALIDATION_SOURCE = 'gitops-lens';
 /** Diagnostic `source` of drift findings; a separate collection so it can be cleared on its own. */
-export const DRIFT_SOURCE = 'gitops-lens-drift';
+export const DRIFT_SOURCE = 'gitops-lens-drift' as const;
 
 // ---------------------------------------------------------------------------
 // Initialization
@@ -79,7 +102,7 @@ export interface ConnectionStatusParams {
  * Sent by the server whenever the cluster connection state, the binding or
  * the schema source changes. The client shows it in the status bar.
  */
-export const ConnectionStatusNotification = new NotificationType<ConnectionStatusParams>('gitops/connectionStatus');
+export const ConnectionStatusNotification: NotificationMessage<ConnectionStatusParams> = { kind: 'notification', method: 'gitops/connectionStatus' };
 
 /**
  * Parameters of {@link ApproveCredentialsRequest}: exactly the cluster
@@ -109,9 +132,7 @@ export interface ApproveCredentialsResult {
  * command. The client asks the user once per kubeconfig + context + command
  * and remembers the answer in its global state.
  */
-export const ApproveCredentialsRequest = new RequestType<ApproveCredentialsParams, ApproveCredentialsResult, void>(
-  'gitops/approveCredentials',
-);
+export const ApproveCredentialsRequest: RequestMessage<ApproveCredentialsParams, ApproveCredentialsResult> = { kind: 'request', method: 'gitops/approveCredentials' };
 
 // ---------------------------------------------------------------------------
 // Client → server
@@ -123,7 +144,7 @@ export interface TrustChangedParams {
 }
 
 /** Sent by the client when the workspace becomes trusted (VS Code never revokes trust within a session, but the server does not rely on that). */
-export const TrustChangedNotification = new NotificationType<TrustChangedParams>('gitops/trustChanged');
+export const TrustChangedNotification: NotificationMessage<TrustChangedParams> = { kind: 'notification', method: 'gitops/trustChanged' };
 
 /** Parameters of {@link ActiveDocumentNotification}. */
 export interface ActiveDocumentParams {
@@ -135,7 +156,7 @@ export interface ActiveDocumentParams {
  * Sent by the client when the active editor changes, so the server can
  * answer with a `gitops/connectionStatus` for that file's binding.
  */
-export const ActiveDocumentNotification = new NotificationType<ActiveDocumentParams>('gitops/activeDocument');
+export const ActiveDocumentNotification: NotificationMessage<ActiveDocumentParams> = { kind: 'notification', method: 'gitops/activeDocument' };
 
 /** Arguments of the client command `gitopsLens.addIgnoreDifference`, used by drift's "Ignore this field" quick fix. */
 export interface AddIgnoreDifferenceArgs {
@@ -169,7 +190,7 @@ export interface ListContextsResult {
 }
 
 /** Asks the server for the contexts of the kubeconfig it uses (honouring trust and the machine-scoped setting). */
-export const ListContextsRequest = new RequestType0<ListContextsResult, void>('gitops/listContexts');
+export const ListContextsRequest: RequestMessage0<ListContextsResult> = { kind: 'request0', method: 'gitops/listContexts' };
 
 /** Parameters of {@link SelectContextRequest}. */
 export interface SelectContextParams {
@@ -181,7 +202,7 @@ export interface SelectContextParams {
  * Tells the server to switch context now. The client also persists the
  * choice in `gitopsLens.context`, so this only saves the round trip of a configuration change.
  */
-export const SelectContextRequest = new RequestType<SelectContextParams, void, void>('gitops/selectContext');
+export const SelectContextRequest: RequestMessage<SelectContextParams, void> = { kind: 'request', method: 'gitops/selectContext' };
 
 /** What a plan entry does when the agent reconciles. */
 export type PlanAction = 'create' | 'update' | 'prune' | 'unchanged' | 'error';
@@ -229,7 +250,7 @@ export interface PreviewSyncParams {
 }
 
 /** Computes a plan with server-side apply dry-run. Cancellable (the client shows progress with cancel). */
-export const PreviewSyncRequest = new RequestType<PreviewSyncParams, Plan, void>('gitops/previewSync');
+export const PreviewSyncRequest: RequestMessage<PreviewSyncParams, Plan> = { kind: 'request', method: 'gitops/previewSync' };
 
 /** Which side of a plan entry a preview document shows. */
 export type PreviewSide = 'live' | 'after';
@@ -247,9 +268,7 @@ export interface PreviewDocumentResult {
 }
 
 /** Returns the YAML of one side of one plan entry, for the diff editor. */
-export const PreviewDocumentRequest = new RequestType<PreviewDocumentParams, PreviewDocumentResult, void>(
-  'gitops/previewDocument',
-);
+export const PreviewDocumentRequest: RequestMessage<PreviewDocumentParams, PreviewDocumentResult> = { kind: 'request', method: 'gitops/previewDocument' };
 
 /** Per-file validation counters, for protocol tests and the benchmark. */
 export interface DocumentStats {
@@ -273,7 +292,7 @@ export interface StatsResult {
 }
 
 /** Internal counters; used by protocol tests and benchmarks, harmless for anyone else. */
-export const StatsRequest = new RequestType0<StatsResult, void>('gitops/stats');
+export const StatsRequest: RequestMessage0<StatsResult> = { kind: 'request0', method: 'gitops/stats' };
 
 // ---------------------------------------------------------------------------
 // Preview document URIs
@@ -420,10 +439,10 @@ export interface DependencyGraphResult {
 }
 
 /** The dependency graph of the workspace's Flux and Argo CD objects ("GitOps Dependencies" view). */
-export const DependencyGraphRequest = new RequestType<DependencyGraphParams, DependencyGraphResult, void>('gitops/dependencyGraph');
+export const DependencyGraphRequest: RequestMessage<DependencyGraphParams, DependencyGraphResult> = { kind: 'request', method: 'gitops/dependencyGraph' };
 
 /** Sent by the server when the dependency graph may have changed (a relevant file changed); the view asks again. */
-export const DependencyGraphChangedNotification = new NotificationType<Record<string, never>>('gitops/dependencyGraphChanged');
+export const DependencyGraphChangedNotification: NotificationMessage<Record<string, never>> = { kind: 'notification', method: 'gitops/dependencyGraphChanged' };
 
 /** One workspace folder's reference index, for tests and the benchmark. */
 export interface ReferenceFolderStats {
@@ -439,4 +458,4 @@ export interface ReferenceFolderStats {
 }
 
 /** Counters of the reference indexes; used by protocol tests and benchmarks. */
-export const ReferenceStatsRequest = new RequestType0<{ folders: ReferenceFolderStats[] }, void>('gitops/referenceStats');
+export const ReferenceStatsRequest: RequestMessage0<{ folders: ReferenceFolderStats[] }> = { kind: 'request0', method: 'gitops/referenceStats' };

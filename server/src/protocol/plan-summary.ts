@@ -10,7 +10,7 @@
  * values masked by the engine, and free text is passed through the caller's
  * `redact` when one is given.
  */
-import type { PlanAction, PlanEntry } from '../lsp/protocol.js';
+import type { PlanAction, PlanEntry } from './protocol.js';
 
 /** The order actions are listed in everywhere: what needs attention first, unchanged last. */
 export const PLAN_ACTIONS: readonly PlanAction[] = ['error', 'create', 'update', 'prune', 'unchanged'];

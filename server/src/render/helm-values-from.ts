@@ -212,25 +212,3 @@ export async function resolveValuesFrom(refs: ValuesReference[], namespace: stri
   if (inline) values = mergeMaps(values, inline);
   return { values, secretValues: [...new Set(secretValues.filter((v) => v.length > 0))], notes };
 }
-
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * Masks values that came from Secrets in text shown to people: values of 4
- * characters or more wherever they appear; shorter ones (which would destroy
- * unrelated text) only where a whole YAML scalar equals them.
- */
-export function maskDerivedValues(text: string, secretValues: readonly string[]): string {
-  if (!text || secretValues.length === 0) return text;
-  let out = text;
-  const sorted = [...secretValues].sort((a, b) => b.length - a.length);
-  for (const v of sorted) {
-    if (v.length >= 4) {
-      if (out.includes(v)) out = out.split(v).join('***');
-      continue;
-    }
-    const scalar = new RegExp(`((?::|^[+\\- ]?\\s*-)\\s+)(["']?)${escapeRegExp(v)}\\2[ \\t]*$`, 'gm');
-    out = out.replace(scalar, '$1***');
-  }
-  return out;
-}

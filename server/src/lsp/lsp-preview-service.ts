@@ -4,16 +4,16 @@
  * out, cancellation tokens turned into an AbortSignal, and documents served
  * from the kept plans for the client's read-only diff editor.
  */
-import { fileURLToPath } from 'node:url';
-import type { GitOpsLensSettings } from '../lsp/settings.js';
+import { uriToPath } from '../util/uri-path.js';
+import type { GitOpsLensSettings } from '../protocol/settings.js';
 import {
   parsePreviewDocumentUri,
   type Plan,
   type PreviewDocumentParams,
   type PreviewDocumentResult,
   type PreviewSyncParams,
-} from '../lsp/protocol.js';
-import type { PreviewResult, PreviewService } from './preview-service.js';
+} from '../protocol/protocol.js';
+import type { PreviewResult, PreviewService } from '../preview/preview-service.js';
 
 /** The part of vscode-languageserver's CancellationToken the adapter uses. */
 export interface CancellationTokenLike {
@@ -49,9 +49,6 @@ export function toProtocolPlan(plan: PreviewResult): PlanWithNotes {
   };
 }
 
-function toPath(uri: string): string {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
-}
 
 /** Creates the object registered with `PreviewHandlers.register`. */
 export function createLspPreviewService(deps: LspPreviewDeps) {
@@ -63,7 +60,7 @@ export function createLspPreviewService(deps: LspPreviewDeps) {
       token.onCancellationRequested(() => controller.abort());
       if (token.isCancellationRequested) controller.abort();
       const plan = await deps.service.preview({
-        paths: uris.map(toPath),
+        paths: uris.map(uriToPath),
         onlyChanged: params.onlyChanged,
         context: deps.selectedContext?.() || settings.context || undefined,
         kubeconfig: settings.kubeconfig || undefined,
