@@ -153,6 +153,7 @@ async function main(): Promise<void> {
   const rssAfterOpenMiB = await settleAndMeasure(client);
   const editSamples: number[] = [];
   const computeSamples: number[] = [];
+  const cpuSamples: number[] = [];
   const broken = () => client.diagnostics.get(uri)?.diagnostics.some((d: { code?: unknown }) => d.code === 'depends-on-not-found');
   for (let i = 0; i < config.edits; i++) {
     const breakIt = i % 2 === 0;
@@ -160,7 +161,9 @@ async function main(): Promise<void> {
     await client.change(uri, [{ range: { start: { line, character: col }, end: { line, character: col + (breakIt ? 6 : 7) } }, text: breakIt ? 'kopiurx' : 'kopiur' }]);
     await client.waitFor(() => (broken() === breakIt ? true : undefined), `the dependsOn diagnostic to ${breakIt ? 'appear' : 'go'}`, 60_000);
     editSamples.push(performance.now() - t);
-    computeSamples.push((await client.connection.sendRequest(lspRequest0(ReferenceStatsRequest))).folders[0]?.lastRunMs ?? NaN);
+    const folder = (await client.connection.sendRequest(lspRequest0(ReferenceStatsRequest))).folders[0];
+    computeSamples.push(folder?.lastRunMs ?? NaN);
+    cpuSamples.push(folder?.lastRunCpuMs ?? NaN);
   }
 
   // Go to definition on every kind of link, round robin.
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
     lsp: {
       firstRunMs,
       firstComputeMs: firstCompute,
-      edit: { samples: editSamples, p50: percentile(editSamples, 50), p95: percentile(editSamples, 95), computeP50: percentile(computeSamples, 50), computeP95: percentile(computeSamples, 95) },
+      edit: { samples: editSamples, p50: percentile(editSamples, 50), p95: percentile(editSamples, 95), computeP50: percentile(computeSamples, 50), computeP95: percentile(computeSamples, 95), cpuP50: percentile(cpuSamples, 50), cpuP95: percentile(cpuSamples, 95) },
       definition: { count: definitionSamples.length, kinds, p50: percentile(definitionSamples, 50), p95: percentile(definitionSamples, 95), max: Math.max(...definitionSamples) },
       rssMiB: rssAfterOpenMiB,
       rssAfterRequestsMiB: ours.rssMiB,

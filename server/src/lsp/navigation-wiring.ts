@@ -96,7 +96,7 @@ export function installNavigation(ctx: ServerContext, clientCapabilities: { rena
         units: graph.units.length,
         objects: graph.units.reduce((n, u) => n + u.objects.length, 0),
         runs: counters?.runs ?? 0,
-        ...(counters ? { lastRunMs: counters.lastRunMs } : {}),
+        ...(counters ? { lastRunMs: counters.lastRunMs, lastRunCpuMs: counters.lastRunCpuMs } : {}),
       };
     }),
   }));

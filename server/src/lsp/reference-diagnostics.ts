@@ -28,7 +28,7 @@ export class ReferenceDiagnostics {
   private readonly runs = new Map<string, number>();
   private readonly runListeners: Array<(folder: string) => void> = [];
   /** Completed runs and the compute time of the last one, per folder (gitops/referenceStats). */
-  readonly counters = new Map<string, { runs: number; lastRunMs: number }>();
+  readonly counters = new Map<string, { runs: number; lastRunMs: number; lastRunCpuMs: number }>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -67,9 +67,12 @@ export class ReferenceDiagnostics {
     this.runs.set(folder, run);
     const settings = await this.ctx.settings.get(folder);
     const computeStart = performance.now();
+    const cpuStart = process.cpuUsage();
     const index = this.indexes.forFolder(folder);
     let byFile = settings.references.enable ? index.findings({ checks: settings.references.checks }) : new Map<string, Finding[]>();
     const computeMs = performance.now() - computeStart;
+    const cpu = process.cpuUsage(cpuStart);
+    const computeCpuMs = (cpu.user + cpu.system) / 1000;
     if (byFile.size && this.ctx.cluster.isTrusted) byFile = await this.withCluster(folder, byFile);
     if (this.runs.get(folder) !== run) return;
     const prefix = folder.endsWith('/') ? folder : `${folder}/`;
@@ -88,7 +91,7 @@ export class ReferenceDiagnostics {
       this.published.delete(uri);
       this.ctx.diagnostics.set(uri, REFERENCES_SLOT, []);
     }
-    this.counters.set(folder, { runs: (this.counters.get(folder)?.runs ?? 0) + 1, lastRunMs: computeMs });
+    this.counters.set(folder, { runs: (this.counters.get(folder)?.runs ?? 0) + 1, lastRunMs: computeMs, lastRunCpuMs: computeCpuMs });
     for (const l of this.runListeners) l(folder);
   }
 

@@ -452,9 +452,10 @@ export interface ReferenceFolderStats {
   files: number;
   units: number;
   objects: number;
-  /** Completed reference-diagnostics runs, and how long the last one computed (graph + checks, cluster lookups excluded). */
+  /** Completed reference-diagnostics runs, and how long the last one computed (graph + checks, cluster lookups excluded): wall and CPU time. */
   runs: number;
   lastRunMs?: number;
+  lastRunCpuMs?: number;
 }
 
 /** Counters of the reference indexes; used by protocol tests and benchmarks. */
