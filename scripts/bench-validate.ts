@@ -17,12 +17,15 @@
  *    both driven by test/protocol/lsp-test-client.ts; yaml-language-server
  *    gets one all-kinds JSON schema built from the same kubeconform export.
  *
- * 3. The reference index (issue 15) on ../shared/corpora/bjw-s-labs-home-ops:
+ * 3. Schema coverage and wall time on each real repository of ../shared/corpora
+ *    (scripts/bench/corpus-coverage.ts): objects with a schema, per corpus.
+ *
+ * 4. The reference index (issue 15) on ../shared/corpora/bjw-s-labs-home-ops:
  *    cold build, the update of one binding after an edit, go-to-definition
  *    p50/p95 and the language server's memory next to the `main` branch's
  *    server (scripts/bench/reference-index.ts, written to its own section).
  *
- * Options: --no-write (do not touch docs/BENCHMARKS.md), --skip-cli, --skip-lsp, --skip-references.
+ * Options: --no-write (do not touch docs/BENCHMARKS.md), --skip-cli, --skip-lsp, --skip-corpora, --skip-references.
  * Env: BENCH_MANIFESTS, BENCH_RUNS, BENCH_EDITS (50), BENCH_SEED (20261127),
  * BENCH_MAX_LOAD (2) and BENCH_LOAD_WAIT_S (600): how long to wait for the
  * 1-minute load average to drop below BENCH_MAX_LOAD before measuring.
@@ -36,6 +39,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeCorpus, prng, generateManifest, renderFile, type CorpusManifest } from './bench/validation-corpus.js';
 import { compareVerdicts, kubeconformVerdicts, ourVerdicts } from './bench/verdicts.js';
 import { benchReferences, writeReferenceSection } from './bench/reference-bench.js';
+import { corpusCoverage, formatCoverage } from './bench/corpus-coverage.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -96,7 +100,7 @@ function ensureKubeconformSchemas(): { dir: string; sameAsBundle: boolean; kuber
   if (!existsSync(path.join(kcDir, 'deployment-apps-v1.json'))) {
     log('exporting schemas from the control plane\'s OpenAPI (npm run schemas:update -- --out <cache> --kubeconform-out <cache>)');
     rmSync(base, { recursive: true, force: true });
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'update-schemas.ts'), '--out', path.join(base, 'bundle'), '--kubeconform-out', kcDir], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'update-schemas.ts'), '--only', 'bundle', '--out', path.join(base, 'bundle'), '--kubeconform-out', kcDir], {
       cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'],
     });
     if (r.status !== 0) throw new Error('schema export failed');
@@ -347,6 +351,14 @@ async function main(): Promise<void> {
     out(`yaml-language-server ${ylsVersion} (−${YLS_VALIDATION_DELAY_MS} ms fixed delay):  ${fmt(yls)}`);
     out(`ratio yaml-language-server / gitops-lens: p50 ${(percentile(yls.samples, 50) / percentile(ours.samples, 50)).toFixed(1)}×, p95 ${(percentile(yls.samples, 95) / percentile(ours.samples, 95)).toFixed(1)}×`);
     out(`both report the planted errors (lines ${lspFile.plantedLines.map((l) => l + 1).join(', ')}): yaml-language-server said "${yls.initialDiagnostics.map((d) => d.message.split('\n')[0]).slice(0, 2).join('" / "')}"`);
+  }
+  if (!args.has('--skip-corpora')) {
+    quiet = (await waitForQuietMachine()) && quiet;
+    const rows = corpusCoverage(path.resolve(repoRoot, '..', 'shared', 'corpora'), path.join(repoRoot, 'dist', 'cli.js'), node, RUNS);
+    if (rows.length) {
+      out();
+      for (const line of formatCoverage(rows)) out(line);
+    } else log('../shared/corpora not found: corpus coverage skipped');
   }
   out();
   out(quiet ? `each part started with the 1-minute load average below ${MAX_LOAD} (machine shared with other builds; loads during the runs above)` : `NOTE: a part started with the 1-minute load average at or above ${MAX_LOAD} (machine shared with other builds): figures are noisy`);

@@ -35,3 +35,7 @@ export function cacheRoot(): string;
 export function controlPlaneCacheDir(versions?: ControlPlaneVersions): string;
 /** Builds (once) and returns the cached binaries and CRDs; fast when already cached. */
 export function ensureControlPlane(options?: { force?: boolean }): Promise<ControlPlaneBinaries>;
+/** `go mod download -json MODULE@VERSION` outside any module; returns the extracted folder (throws ControlPlaneBuildError with the proxy's answer). */
+export function downloadModule(module: string, version: string): string;
+/** Builds controller-gen of that controller-tools release once into the cache; returns its path. */
+export function ensureControllerGen(version: string): string;

@@ -285,7 +285,7 @@ async function buildBinaries(versions, dir) {
 }
 
 /** `go mod download -json` outside any module, so no go.mod or go.sum in the clone is touched. */
-function downloadModule(module, version) {
+export function downloadModule(module, version) {
   const result = run('go', ['mod', 'download', '-json', `${module}@${version}`], { cwd: os.tmpdir(), env: goEnv({ GOFLAGS: '' }) });
   let parsed;
   try {
@@ -324,7 +324,7 @@ function copyCrds(fromDir, toDir, label) {
 }
 
 /** Builds controller-gen once per version into the cache, from the Go module proxy. */
-function ensureControllerGen(version) {
+export function ensureControllerGen(version) {
   const binDir = path.join(cacheRoot(), 'tools', `controller-tools-${version}`);
   const binary = path.join(binDir, 'controller-gen');
   if (isExecutable(binary)) return binary;

@@ -29,7 +29,21 @@ const targets = [
   { name: 'client', entry: 'client/src/extension.ts', outfile: 'dist/extension.js', external: ['vscode'] },
   { name: 'server', entry: 'server/src/lsp/server.ts', outfile: 'dist/server.js' },
   { name: 'cli', entry: 'server/src/cli/main.ts', outfile: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  // The CEL evaluator of CRD rules: loaded by the server and the CLI only when a schema has rules.
+  { name: 'cel', entry: 'server/src/cel/cel-rules.ts', outfile: 'dist/cel.js' },
 ];
+
+/**
+ * The server and CLI `require('../cel/cel-rules.js')` lazily; in the bundles that require points at
+ * dist/cel.js, so the evaluator (and protobuf runtime) is neither compiled nor loaded at startup.
+ * @type {import('esbuild').Plugin}
+ */
+const celInItsOwnBundle = {
+  name: 'cel-in-its-own-bundle',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]cel[\\/]cel-rules\.js$/ }, (args) => (args.kind === 'require-call' ? { path: './cel.js', external: true } : undefined));
+  },
+};
 
 /**
  * yaml's parser and composer read `process.env.LOG_TOKENS` / `LOG_STREAM` (its
@@ -86,6 +100,7 @@ for (const t of targets) {
   }
   const options = {
     ...common,
+    plugins: t.name === 'cel' ? common.plugins : [...common.plugins, celInItsOwnBundle],
     absWorkingDir: root,
     entryPoints: [t.entry],
     outfile: t.outfile,

@@ -1,9 +1,17 @@
 /**
- * Generates the committed schema bundle under `schemas/` from the OpenAPI v3
- * documents that a real kube-apiserver serves, with the Flux and Argo CD
- * CRDs installed (`npm run schemas:update`).
+ * Generates the committed schemas under `schemas/` (`npm run schemas:update`):
  *
- *   tsx scripts/update-schemas.ts                      start the project's control plane and read /openapi/v3
+ * - bundle: Kubernetes' built-in kinds, from the OpenAPI v3 documents that a real
+ *   kube-apiserver serves (`schemas/index.json`, `schemas/definitions/`);
+ * - catalog: the ecosystem's CRDs (Flux, Argo CD, cert-manager, Gateway API, …), from each
+ *   project's Go module through the Go module proxy at the versions pinned in
+ *   scripts/catalog-sources.json (`schemas/catalog/`);
+ * - kubernetes: the built-in schemas of older Kubernetes minors, as diffs against the bundle,
+ *   and the API lifecycle table (deprecations/removals), from the `k8s.io/kubernetes` and
+ *   `k8s.io/api` modules (`schemas/kubernetes/`).
+ *
+ *   tsx scripts/update-schemas.ts                      all three; the bundle from the project's control plane
+ *   --only bundle|catalog|kubernetes                   just one part (repeatable)
  *   tsx scripts/update-schemas.ts --kubeconfig F [--context C]   read from an already running API server
  *   tsx scripts/update-schemas.ts --static DIR --crd F...        offline: a kubernetes api/openapi-spec/v3 folder plus CRD files
  *   --kubeconform-out DIR   also write per-kind JSON schemas in kubeconform's layout (for the benchmark)
@@ -18,49 +26,20 @@ import { collectOpenApi } from '../server/src/schemas/openapi-bundle.js';
 import { crdToSchemas } from '../server/src/schemas/crd-schemas.js';
 import { writeBundle, writeKubeconformSchemas } from '../server/src/schemas/bundle-writer.js';
 import type { DefinitionMap, KindEntry } from '../server/src/schemas/schema-types.js';
-import { readGoOpenApiEnums } from '../server/src/schemas/go-openapi-enums.js';
-import { execFileSync } from 'node:child_process';
-import * as os from 'node:os';
-
-/**
- * kube-apiserver does not publish `enum` in /openapi/v3; the generated Go
- * definitions of the same release (in the Go module cache, where building
- * the control plane put them) do. Overlays them; returns how many were added.
- */
-function overlayEnums(definitions: DefinitionMap, kubernetesVersion: string, explicit?: string): number {
-  let modCache = path.join(os.homedir(), 'go', 'pkg', 'mod');
-  try {
-    modCache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim() || modCache;
-  } catch {
-    // Without a Go toolchain on PATH, fall back to the default module cache.
-  }
-  const file = explicit ?? path.join(modCache, `k8s.io/kubernetes@${kubernetesVersion}`, 'pkg/generated/openapi/zz_generated.openapi.go');
-  if (!fs.existsSync(file)) {
-    console.warn(`update-schemas: ${file} not found: built-in enums not added (build the control plane first)`);
-    return 0;
-  }
-  let count = 0;
-  for (const [def, props] of Object.entries(readGoOpenApiEnums(fs.readFileSync(file, 'utf8')))) {
-    const schema = definitions[def];
-    for (const [prop, values] of Object.entries(props)) {
-      const target = schema?.properties?.[prop];
-      if (!target) continue;
-      if (target.type === 'array' && target.items && !target.items.$ref) target.items.enum = values;
-      else if (target.type !== 'array') target.enum = values;
-      else continue;
-      count++;
-    }
-  }
-  return count;
-}
+import { buildCatalog, writeCatalog, type ProjectCrds } from '../server/src/schemas/catalog-writer.js';
+import { collectProject, type CatalogSources } from './catalog/collect-crds.js';
+import { overlayEnums, updateKubernetesVersions } from './kubernetes/collect-versions.js';
 
 const repoRoot = path.resolve(__dirname, '..');
 const MAX_DESCRIPTION = 700;
+/** Catalog descriptions are cut shorter: hover shows the gist, and the catalog is twice the size of the bundle. */
+const CATALOG_MAX_DESCRIPTION = 400;
 
-interface Args { out: string; staticDir?: string; crds: string[]; kubeconfig?: string; context?: string; kubeconformOut?: string; enumsFrom?: string }
+type Part = 'bundle' | 'catalog' | 'kubernetes';
+interface Args { out: string; only: Set<Part>; staticDir?: string; crds: string[]; kubeconfig?: string; context?: string; kubeconformOut?: string; enumsFrom?: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { out: path.join(repoRoot, 'schemas'), crds: [] };
+  const args: Args = { out: path.join(repoRoot, 'schemas'), only: new Set(), crds: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -75,8 +54,14 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--context') args.context = next();
     else if (a === '--enums-from') args.enumsFrom = path.resolve(next());
     else if (a === '--kubeconform-out') args.kubeconformOut = path.resolve(next());
+    else if (a === '--only') {
+      const part = next();
+      if (part !== 'bundle' && part !== 'catalog' && part !== 'kubernetes') throw new Error(`--only takes bundle, catalog or kubernetes, not ${part}`);
+      args.only.add(part);
+    }
     else throw new Error(`unknown argument ${a}`);
   }
+  if (args.only.size === 0) args.only = new Set(['bundle', 'catalog', 'kubernetes']);
   return args;
 }
 
@@ -146,8 +131,39 @@ async function readFromApiServer(get: (p: string) => Promise<unknown>): Promise<
   }
 }
 
+/** The CRD catalog: every project of scripts/catalog-sources.json, read from its Go module. */
+function updateCatalog(outDir: string): void {
+  const sources = JSON.parse(fs.readFileSync(path.join(repoRoot, 'scripts', 'catalog-sources.json'), 'utf8')) as CatalogSources;
+  const projects: ProjectCrds[] = [];
+  const failed: string[] = [];
+  for (const source of sources.projects) {
+    try {
+      const p = collectProject(source, sources.controllerTools);
+      projects.push(p);
+      console.log(`catalog: ${source.id} ${source.module}@${source.version}: ${p.crds.length} CRDs${p.retired.length ? `, ${p.retired.length} dropped versions` : ''}`);
+    } catch (err) {
+      failed.push(`${source.id} (${source.module}@${source.version}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  // A partial catalog would silently drop schemas that users rely on.
+  if (failed.length) throw new Error(`catalog not written, these projects failed:\n  ${failed.join('\n  ')}`);
+  const { index, definitions } = buildCatalog(projects, {
+    maxDescription: CATALOG_MAX_DESCRIPTION,
+    onDuplicate: (kind, kept, dropped) => console.warn(`catalog: ${kind} is defined by ${kept} and ${dropped}; ${kept}'s is kept`),
+  });
+  const bytes = writeCatalog(outDir, index, definitions);
+  console.log(`catalog: ${index.kinds.length} kinds of ${index.projects.length} projects, ${index.retired.length} retired versions, ${index.packages.length} files, ${(bytes / 1024 / 1024).toFixed(2)} MiB -> ${path.relative(process.cwd(), outDir) || '.'}`);
+  for (const r of sources.refused) console.log(`catalog: not included: ${r.project} (${r.answer})`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.only.has('catalog')) updateCatalog(path.join(args.out, 'catalog'));
+  if (args.only.has('bundle')) await updateBundle(args);
+  if (args.only.has('kubernetes')) updateKubernetesVersions(path.join(args.out, 'kubernetes'), { maxDescription: MAX_DESCRIPTION });
+}
+
+async function updateBundle(args: Args): Promise<void> {
   let definitions: DefinitionMap;
   let kinds: KindEntry[];
   let source: string;
@@ -189,9 +205,11 @@ async function main(): Promise<void> {
   }
   const enums = overlayEnums(definitions, kubernetesVersion, args.enumsFrom);
   console.log(`enums: ${enums} built-in fields got their allowed values`);
-  const builtinGroup = (g: string) => g === '' || !g.includes('.') || g.endsWith('.k8s.io');
-  const crds = kinds.filter((k) => !builtinGroup(k.group)).map((k) => `${k.group}/${k.version} ${k.kind}`).sort();
-  const index = writeBundle(args.out, { kubernetesVersion, source, crds }, definitions, kinds);
+  // CRDs installed in the control plane (Flux, Argo CD) come from the catalog, with their CEL rules
+  // and version metadata; the bundle keeps Kubernetes' own kinds.
+  const builtin = kinds.filter((k) => definitions[k.definition] && k.definition.startsWith('io.k8s.'));
+  const crds: string[] = [];
+  const index = writeBundle(args.out, { kubernetesVersion, source, crds }, definitions, builtin);
   let bytes = 0;
   for (const f of fs.readdirSync(path.join(args.out, 'definitions'))) bytes += fs.statSync(path.join(args.out, 'definitions', f)).size;
   console.log(`schemas: ${index.kinds.length} kinds (${crds.length} from CRDs), ${index.packages.length} packages, ${(bytes / 1024 / 1024).toFixed(2)} MiB, Kubernetes ${kubernetesVersion} from ${source} -> ${path.relative(process.cwd(), args.out) || '.'}`);

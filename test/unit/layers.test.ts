@@ -29,7 +29,9 @@ export const LAYERS: Record<string, readonly string[]> = {
   // Features: preview and drift share the render pipeline and never import each other.
   preview: ['render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
   drift: ['render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
-  validation: ['schemas', 'manifests', 'util', 'findings'],
+  validation: ['cel', 'schemas', 'manifests', 'util', 'findings'],
+  // CRD CEL rules, evaluated for validation (bundled apart as dist/cel.js).
+  cel: ['schemas', 'util', 'findings'],
   // The repository graph (navigation, broken references, the dependency graph): an engine of its own beside the features.
   graph: ['render', 'protocol', 'cluster', 'manifests', 'util', 'findings'],
   render: ['cluster', 'manifests', 'secrets', 'util', 'findings'],

@@ -6,15 +6,17 @@ import { collectOpenApi, shortenDescription, trimSchema } from '../../server/src
 import { SchemaRegistry } from '../../server/src/schemas/schema-registry.js';
 
 test('trimSchema keeps what validation needs and collapses allOf-wrapped references', () => {
-  const trimmed = trimSchema({
-    description: 'd', type: 'object', default: {}, 'x-kubernetes-validations': [{ rule: 'x' }],
+  const raw = {
+    description: 'd', type: 'object', default: {}, 'x-kubernetes-validations': [{ rule: 'x', message: 'm', extra: 1 }, { nope: 1 }],
     properties: { a: { allOf: [{ $ref: '#/components/schemas/io.x.v1.A' }], description: 'a', default: {} } },
     additionalProperties: false, 'x-kubernetes-preserve-unknown-fields': true,
-  });
-  assert.deepEqual(trimmed, {
-    description: 'd', type: 'object', properties: { a: { $ref: 'io.x.v1.A', description: 'a' } },
+  };
+  assert.deepEqual(trimSchema(raw), {
+    description: 'd', type: 'object', 'x-kubernetes-validations': [{ rule: 'x', message: 'm' }], properties: { a: { $ref: 'io.x.v1.A', description: 'a' } },
     additionalProperties: false, 'x-kubernetes-preserve-unknown-fields': true,
   });
+  // CRDs keep their defaults: the API server applies them before it evaluates CEL rules.
+  assert.deepEqual(trimSchema(raw, { keepDefaults: true }).default, {});
   assert.equal(shortenDescription('One. Two. Three three three.', 12), 'One. Two. …');
 });
 
@@ -48,7 +50,7 @@ test('crdToSchemas names definitions like kube-apiserver and adds ObjectMeta', (
   });
   assert.deepEqual(kinds, [{ group: 'x.io', version: 'v1', kind: 'Thing', definition: 'io.x.v1.Thing', namespaced: false }]);
   assert.equal(definitions['io.x.v1.Thing'].properties?.metadata?.$ref, 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta');
-  assert.deepEqual(crdToSchemas({ kind: 'ConfigMap' }), { definitions: {}, kinds: [] });
+  assert.deepEqual(crdToSchemas({ kind: 'ConfigMap' }), { definitions: {}, kinds: [], retired: [] });
 });
 
 test('enums are read from generated Go OpenAPI definitions', () => {
@@ -85,7 +87,7 @@ test('the bundle holds the control plane version with Flux and Argo CD CRDs', ()
   assert.equal(registry.lookupKind('v1', 'Namespace')?.entry.namespaced, false);
 });
 
-test('workspace CRDs take precedence over the bundle, and removing them restores it', () => {
+test('workspace CRDs take precedence over the catalog, and removing them restores it', () => {
   const registry = SchemaRegistry.fromDirectory();
   const generation = registry.generation;
   registry.addCrd('/w/crd.yaml', {
@@ -98,5 +100,5 @@ test('workspace CRDs take precedence over the bundle, and removing them restores
   // ObjectMeta of a workspace CRD resolves from the bundle.
   assert.ok(registry.schemaAt('source.toolkit.fluxcd.io/v1', 'GitRepository', ['metadata', 'labels']));
   registry.removeSource('/w/crd.yaml');
-  assert.equal(registry.lookupKind('source.toolkit.fluxcd.io/v1', 'GitRepository')?.origin, 'bundled');
+  assert.equal(registry.lookupKind('source.toolkit.fluxcd.io/v1', 'GitRepository')?.origin, 'catalog');
 });

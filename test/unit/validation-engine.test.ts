@@ -168,11 +168,11 @@ test('metadata name, namespace and labels are checked with the rules of the kind
 
 test('unknown apiVersion and kind get a did-you-mean; unknown CRD groups are information', () => {
   const engine = createDefaultEngine();
-  const text = 'apiVersion: app/v1\nkind: Deployment\nmetadata: {name: a}\n---\napiVersion: v1\nkind: configmap\nmetadata: {name: b}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: c}\n';
+  const text = 'apiVersion: app/v1\nkind: Deployment\nmetadata: {name: a}\n---\napiVersion: v1\nkind: configmap\nmetadata: {name: b}\n---\napiVersion: grafana.integreatly.org/v1beta1\nkind: GrafanaDashboard\nmetadata: {name: c}\n';
   assert.deepEqual(engine.validate('/w/u.yaml', text).map(short), [
     '0:12-0:18 error unknown-api-version Unknown apiVersion "app/v1" for Deployment. Use "apps/v1".',
     '5:6-5:15 error unknown-kind Unknown kind "configmap" for apiVersion v1. Did you mean "ConfigMap"?',
-    '9:6-9:15 information no-schema Not validated: no schema for gateway.networking.k8s.io/v1/HTTPRoute. Add its CustomResourceDefinition to the workspace or connect to a cluster that has it.',
+    '9:6-9:22 information no-schema Not validated: no schema for grafana.integreatly.org/v1beta1/GrafanaDashboard. Add its CustomResourceDefinition to the workspace or connect to a cluster that has it.',
   ]);
 });
 

@@ -13,6 +13,7 @@ import type { Finding } from '../findings.js';
 import { DEFAULT_MAX_BYTES } from '../manifests/parse-manifests.js';
 import type { CoverageCounts } from '../validation/validate-document.js';
 import { createDefaultEngine, type ValidationEngine } from '../validation/validation-engine.js';
+import { minorOf } from '../schemas/kubernetes-versions.js';
 import { collectYamlFiles } from '../util/collect-files.js';
 import { EXIT, parseOptions, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { formatHuman, formatJson, formatSarif, summarize, type FileReport } from './validation-report.js';
@@ -30,6 +31,7 @@ interface ValidationJob {
   contextFiles: string[];
   maxBytes: number;
   schemasDir?: string;
+  kubernetesVersion?: string;
 }
 
 /** What a worker is started with: enough to load the schemas before the file list is known. */
@@ -37,6 +39,7 @@ interface WorkerSetup {
   kind: typeof WORKER_KIND;
   maxBytes: number;
   schemasDir?: string;
+  kubernetesVersion?: string;
 }
 
 /** The work shared by the main thread and the workers: each claims the next file index from `next`. */
@@ -60,8 +63,10 @@ function isContextFile(file: string, read: () => string): boolean {
   return read().includes('CustomResourceDefinition');
 }
 
-function engineFor(o: { maxBytes: number; schemasDir?: string }): ValidationEngine {
-  return createDefaultEngine({ schemasDir: o.schemasDir, limits: { maxBytes: o.maxBytes } });
+function engineFor(o: { maxBytes: number; schemasDir?: string; kubernetesVersion?: string }): ValidationEngine {
+  const engine = createDefaultEngine({ schemasDir: o.schemasDir, limits: { maxBytes: o.maxBytes } });
+  if (o.kubernetesVersion) engine.setKubernetesVersion(o.kubernetesVersion);
+  return engine;
 }
 
 /**
@@ -174,14 +179,18 @@ export const validateCommand: CliCommand = {
 
 Validates every YAML file under the given files and folders (.git and
 node_modules are skipped) against the schemas of their apiVersion/kind:
-the bundled Kubernetes and Flux/Argo CD schemas, plus CustomResourceDefinitions
-found under the paths. Kustomize patches are checked as partial objects; Helm
+the bundled Kubernetes schemas of the target version, the CRD catalog (Flux,
+Argo CD, cert-manager, Gateway API, ...) with the CRDs' CEL rules, and
+CustomResourceDefinitions found under the paths. Kustomize patches are checked as partial objects; Helm
 chart templates and values files are not checked as Kubernetes objects.
 
 Options:
   -o, --output <format>   human (default): file:line:col: severity: message [code]
                           json: one JSON document with all findings
                           sarif: SARIF 2.1.0, for code scanning
+      --kubernetes-version <v>  validate built-in kinds for this Kubernetes minor (e.g. 1.34;
+                          default: the newest bundled); deprecated and removed
+                          apiVersions are reported for it
       --schemas <dir>     use schemas from this folder instead of the bundled ones
       --max-file-size <kb>  skip files larger than this (default ${DEFAULT_MAX_BYTES / 1024})
       --no-references     skip the broken-reference checks (kustomization entries, Flux
@@ -198,7 +207,7 @@ Warnings and information (such as "not validated: no schema") do not fail.
 `,
   async run(args: string[], io: CliIo): Promise<number> {
     const { options, positionals } = parseOptions(args, {
-      values: ['output', 'schemas', 'max-file-size', 'jobs', 'root'],
+      values: ['output', 'schemas', 'max-file-size', 'jobs', 'kubernetes-version', 'root'],
       flags: ['help', 'no-references'],
       aliases: { '-o': 'output', '-h': 'help', '-j': 'jobs' },
     });
@@ -218,6 +227,18 @@ Warnings and information (such as "not validated: no schema") do not fail.
     const schemasDir = options.schemas ? path.resolve(io.cwd, options.schemas as string) : undefined;
     if (schemasDir && !fs.existsSync(path.join(schemasDir, 'index.json'))) throw new UsageError(`--schemas ${options.schemas}: no index.json there`);
 
+    let kubernetesVersion = options['kubernetes-version'] as string | undefined;
+    if (kubernetesVersion !== undefined) {
+      if (!minorOf(kubernetesVersion)) throw new UsageError(`--kubernetes-version must look like 1.34 or v1.34.2 (got "${kubernetesVersion}")`);
+      const probe = createDefaultEngine({ schemasDir });
+      const effective = probe.setKubernetesVersion(kubernetesVersion);
+      if (minorOf(effective) !== minorOf(kubernetesVersion)) {
+        const bundled = probe.registry.supportedKubernetesVersions().map((v) => minorOf(v)).join(', ');
+        io.stderr(`gitops-lens: Kubernetes ${minorOf(kubernetesVersion)} is not bundled (bundled: ${bundled}); validating for ${minorOf(effective)}.\n`);
+      }
+      kubernetesVersion = effective;
+    }
+
     const targets = positionals.map((p) => path.resolve(io.cwd, p));
     for (const [i, t] of targets.entries()) if (!fs.existsSync(t)) throw new UsageError(`${positionals[i]}: no such file or folder`);
     const files = [...new Set(targets.flatMap(collectFiles))];
@@ -229,7 +250,7 @@ Warnings and information (such as "not validated: no schema") do not fail.
 
     // Workers start now, so loading their bundle and schemas overlaps with the first pass
     // below; the main thread validates a share too, so `jobs` threads work in all.
-    const workers = jobs > 1 && files.length >= PARALLEL_THRESHOLD ? new ValidationWorkers(jobs - 1, { maxBytes, schemasDir }) : undefined;
+    const workers = jobs > 1 && files.length >= PARALLEL_THRESHOLD ? new ValidationWorkers(jobs - 1, { maxBytes, schemasDir, kubernetesVersion }) : undefined;
 
     // First pass: find what classification depends on (kustomizations, charts, CRDs, also in
     // folders above the paths), so results do not depend on file order or on how files are
@@ -247,7 +268,7 @@ Warnings and information (such as "not validated: no schema") do not fail.
       toValidate.push(f);
       if (isContextFile(f, () => fs.readFileSync(f, 'utf8'))) contextFiles.add(f);
     }
-    const job: ValidationJob = { files: toValidate, contextFiles: [...contextFiles], maxBytes, schemasDir };
+    const job: ValidationJob = { files: toValidate, contextFiles: [...contextFiles], maxBytes, schemasDir, kubernetesVersion };
     let results: Map<string, Finding[]>;
     let coverage: CoverageCounts;
     if (workers && toValidate.length >= PARALLEL_THRESHOLD) {

@@ -137,6 +137,8 @@ export class DiagnosticsScheduler {
         for (const other of this.files.keys()) if (other !== uri) this.schedule(other, 0);
       }
       const path = uriToPath(uri);
+      // A changed setting changes the registry's generation, so cached results of the old version are not reused.
+      this.engine.setKubernetesVersion?.(settings.kubernetesVersion);
       const findings = this.validateFile(path, text, uri);
       if (stale()) return;
       const documents = splitYamlDocuments(text).length;

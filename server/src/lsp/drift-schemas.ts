@@ -43,7 +43,7 @@ export class DriftClusterSchemas {
 
   private useFetched(schemas: SchemaRegistryPort, context: string, docs: unknown[], info: ClusterSchemaInfo): void {
     const { ctx } = this;
-    schemas.setClusterSchemas(`cluster:${context}`, docs);
+    schemas.setClusterSchemas(`cluster:${context}`, docs, info.kubernetesVersion);
     const cachedAt = new Date().toISOString();
     this.sources.set(context, { kind: 'cluster', context, ...(info.kubernetesVersion ? { kubernetesVersion: info.kubernetesVersion } : {}) });
     ctx.log.info(`Validation now uses the OpenAPI schemas of context ${context}.`);
@@ -72,7 +72,7 @@ export class DriftClusterSchemas {
     if (!entry) return;
     const docs = Object.values(entry.documents);
     if (!docs.length) return;
-    ctx.schemas.setClusterSchemas(`cluster:${status.context}`, docs);
+    ctx.schemas.setClusterSchemas(`cluster:${status.context}`, docs, entry.kubernetesVersion);
     this.sources.set(status.context, {
       kind: 'cluster-cache',
       context: status.context,

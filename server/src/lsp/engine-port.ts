@@ -24,6 +24,8 @@ export interface ValidationEnginePort {
   validate(path: string, text: string): Finding[];
   hover(path: string, text: string, position: Position): HoverResult | undefined;
   complete(path: string, text: string, position: Position): CompletionCandidate[];
+  /** Sets the target Kubernetes version (`gitopsLens.kubernetesVersion`; empty: the cluster's, else the newest bundled). */
+  setKubernetesVersion?(version: string): string;
   /** How many YAML documents the last `validate` call really validated (the rest came from its cache), when the engine counts them. */
   readonly lastValidatedDocuments?: number;
 }

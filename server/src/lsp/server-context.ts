@@ -58,5 +58,6 @@ export interface ServerContext {
 /** What features use of the schema registry. */
 export interface SchemaRegistryPort {
   listMapKeys(apiVersion: string, kind: string, pathInObject: (string | number)[]): string[] | undefined;
-  setClusterSchemas(sourceId: string, openapiV3Docs: unknown[]): void;
+  /** `kubernetesVersion` (the server's gitVersion) becomes the target version unless gitopsLens.kubernetesVersion is set. */
+  setClusterSchemas(sourceId: string, openapiV3Docs: unknown[], kubernetesVersion?: string): void;
 }

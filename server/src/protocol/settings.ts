@@ -62,6 +62,8 @@ export interface GitOpsLensSettings {
     /** Upper bound on files read by the startup scan of each workspace folder. */
     maxFiles: number;
   };
+  /** Kubernetes minor that built-in kinds are validated for (`1.34`); empty means the bound cluster's version, else the newest bundled. */
+  kubernetesVersion: string;
 }
 
 /** The defaults; they match the `default`s in package.json's `contributes.configuration`. */
@@ -77,6 +79,7 @@ export const DEFAULT_SETTINGS: GitOpsLensSettings = {
   trace: { server: 'off' },
   maxFileSizeKB: 1024,
   workspaceScan: { maxFiles: 20000 },
+  kubernetesVersion: '',
 };
 
 function obj(v: unknown): Record<string, unknown> {
@@ -147,5 +150,6 @@ export function normalizeSettings(raw: unknown): GitOpsLensSettings {
     trace: { server: traceServer },
     maxFileSizeKB: num(r.maxFileSizeKB, d.maxFileSizeKB, 1, 1024 * 1024),
     workspaceScan: { maxFiles: num(scan.maxFiles, d.workspaceScan.maxFiles, 0, 1_000_000) },
+    kubernetesVersion: /^v?\d+\.\d+(\.\d+)?$/.test(str(r.kubernetesVersion, '')) ? str(r.kubernetesVersion, '') : d.kubernetesVersion,
   };
 }

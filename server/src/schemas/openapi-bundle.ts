@@ -4,7 +4,7 @@
  * keeps: trimmed definitions and a kind index. Used by the schema generator
  * script, and by the registry for schemas read from a live cluster.
  */
-import type { DefinitionMap, KindEntry, SchemaNode } from './schema-types.js';
+import type { CelRule, DefinitionMap, KindEntry, SchemaNode } from './schema-types.js';
 
 /** The keys of a schema node that validation, hover and completion need. Everything else is dropped. */
 const KEPT_KEYS = new Set<string>([
@@ -22,6 +22,27 @@ const REF_PREFIX = '#/components/schemas/';
 export interface TrimOptions {
   /** Descriptions longer than this are cut at a sentence boundary; hover needs the gist, not the whole essay. */
   maxDescription?: number;
+  /** Keep `default` values (CRDs: their CEL rules are evaluated on the defaulted object, as the API server does). */
+  keepDefaults?: boolean;
+}
+
+/** The fields of one `x-kubernetes-validations` entry that offline evaluation uses. */
+function trimCelRules(value: unknown): CelRule[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out: CelRule[] = [];
+  for (const v of value) {
+    if (!v || typeof v !== 'object' || typeof (v as CelRule).rule !== 'string') continue;
+    const r = v as CelRule;
+    out.push({
+      rule: r.rule,
+      ...(typeof r.message === 'string' ? { message: r.message } : {}),
+      ...(typeof r.messageExpression === 'string' ? { messageExpression: r.messageExpression } : {}),
+      ...(typeof r.fieldPath === 'string' ? { fieldPath: r.fieldPath } : {}),
+      ...(typeof r.reason === 'string' ? { reason: r.reason } : {}),
+      ...(r.optionalOldSelf === true ? { optionalOldSelf: true } : {}),
+    });
+  }
+  return out.length ? out : undefined;
 }
 
 /** Shortens a description to at most `max` characters, preferring to cut after a sentence. */
@@ -44,6 +65,11 @@ export function trimSchema(raw: unknown, options: TrimOptions = {}): SchemaNode 
       } else {
         out[key] = value;
       }
+    } else if (key === 'x-kubernetes-validations') {
+      const rules = trimCelRules(value);
+      if (rules) out[key] = rules;
+    } else if (key === 'default' && options.keepDefaults && value !== undefined) {
+      out.default = value;
     } else if (key === '$ref' && typeof value === 'string') {
       out.$ref = value.startsWith(REF_PREFIX) ? value.slice(REF_PREFIX.length) : value;
     } else if (key === 'properties' && value && typeof value === 'object') {

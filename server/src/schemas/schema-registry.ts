@@ -5,14 +5,15 @@
  * schemas committed under `schemas/`. Bundled definition packages are read
  * lazily, one file per package, so startup stays cheap.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { collectOpenApi } from './openapi-bundle.js';
 import { crdToSchemas } from './crd-schemas.js';
-import { joinApiVersion, packageOf, splitApiVersion, type BundleIndex, type DefinitionMap, type KindEntry, type SchemaNode } from './schema-types.js';
+import { joinApiVersion, packageOf, splitApiVersion, type BundleIndex, type DefinitionMap, type KindEntry, type RetiredKind, type SchemaNode } from './schema-types.js';
+import type { CatalogProject } from './catalog-types.js';
+import { compareMinor, minorOf, type ApiLifecycle, type KubernetesVersionDiff } from './kubernetes-versions.js';
+import { findSchemasDir, readBundleDirectory, type BundleData } from './schema-files.js';
 
 /** Where a resolved kind's schema came from. */
-export type SchemaOrigin = 'workspace' | 'cluster' | 'bundled';
+export type SchemaOrigin = 'workspace' | 'cluster' | 'catalog' | 'bundled';
 
 /** A provider of definitions: a map, or a lazy loader. */
 interface SchemaSource {
@@ -20,6 +21,8 @@ interface SchemaSource {
   origin: SchemaOrigin;
   kinds: KindEntry[];
   get(name: string): SchemaNode | undefined;
+  /** Versions this source knows but does not serve (CRD versions with `served: false`). */
+  retired?: RetiredKind[];
 }
 
 /** A kind found in the registry, with its whole-object schema already resolved. */
@@ -28,6 +31,16 @@ export interface ResolvedKind {
   origin: SchemaOrigin;
   sourceId: string;
   schema: FlatSchema;
+  /** The catalog project the schema comes from (origin `catalog`). */
+  project?: CatalogProject;
+}
+
+/** An apiVersion/kind that is known but not served, and where that is known from. */
+export interface RetiredLookup {
+  retired: RetiredKind;
+  origin: SchemaOrigin;
+  /** The catalog project that dropped it (origin `catalog`). */
+  project?: CatalogProject;
 }
 
 /**
@@ -41,48 +54,10 @@ export interface FlatSchema extends SchemaNode {
   scope: string;
 }
 
-/** The data of a bundle: index plus a way to read a definition package. */
-export interface BundleData {
-  index: BundleIndex;
-  readPackage(pkg: string): DefinitionMap | undefined;
-  /** Extra hand-written definitions and kinds (the kustomization schema). */
-  extra?: { definitions: DefinitionMap; kinds: KindEntry[] };
-}
-
-/** Reads a bundle from a `schemas/` folder (index.json, definitions/*.json, kustomize.json). */
-export function readBundleDirectory(dir: string): BundleData {
-  const indexFile = path.join(dir, 'index.json');
-  const index: BundleIndex = fs.existsSync(indexFile)
-    ? JSON.parse(fs.readFileSync(indexFile, 'utf8'))
-    : { format: 1, kubernetesVersion: 'unknown', source: 'none', crds: [], kinds: [], packages: [] };
-  const packages = new Set(index.packages);
-  let extra: BundleData['extra'];
-  const kustomizeFile = path.join(dir, 'kustomize.json');
-  if (fs.existsSync(kustomizeFile)) extra = JSON.parse(fs.readFileSync(kustomizeFile, 'utf8'));
-  return {
-    index,
-    extra,
-    readPackage(pkg) {
-      if (!packages.has(pkg)) return undefined;
-      return JSON.parse(fs.readFileSync(path.join(dir, 'definitions', `${pkg}.json`), 'utf8'));
-    },
-  };
-}
-
-/** Finds the `schemas/` folder: next to the bundle (dist/), or at the repository root when run from source. */
-export function findSchemasDir(): string | undefined {
-  const candidates: string[] = [];
-  if (process.env.GITOPS_LENS_SCHEMAS) candidates.push(process.env.GITOPS_LENS_SCHEMAS);
-  let dir = typeof __dirname === 'string' ? __dirname : process.cwd();
-  for (let i = 0; i < 6; i++) {
-    candidates.push(path.join(dir, 'schemas'));
-    dir = path.dirname(dir);
-  }
-  candidates.push(path.join(process.cwd(), 'schemas'));
-  return candidates.find((c) => fs.existsSync(path.join(c, 'index.json')));
-}
+export { findSchemasDir, readBundleDirectory, readCatalogDirectory, readKubernetesDirectory, type BundleData, type CatalogData, type KubernetesData } from './schema-files.js';
 
 const BUNDLED = 'bundled';
+const CATALOG = 'catalog';
 
 function gvkKey(group: string, version: string, kind: string): string {
   return `${group}/${version}/${kind}`;
@@ -97,8 +72,16 @@ export class SchemaRegistry {
   private readonly workspaceSources = new Map<string, SchemaSource>();
   private readonly clusterSources = new Map<string, SchemaSource>();
   private readonly bundledSource: SchemaSource;
+  private catalogSource?: SchemaSource | null;
+  private catalogProjects?: Map<string, CatalogProject>;
+  private readonly catalogDefs = new Map<string, DefinitionMap | null>();
   private kindIndex?: Map<string, { entry: KindEntry; source: SchemaSource }>;
-  private readonly flatCache = new WeakMap<SchemaNode, FlatSchema>();
+  private flatCache = new WeakMap<SchemaNode, FlatSchema>();
+  /** The target Kubernetes version's diff against the bundle (undefined: the bundle's own version). */
+  private versionDiff?: KubernetesVersionDiff;
+  private targetVersion?: string;
+  private requestedVersion = '';
+  private readonly clusterVersions = new Map<string, string>();
 
   constructor(bundle?: BundleData) {
     this.bundle = bundle;
@@ -110,6 +93,8 @@ export class SchemaRegistry {
       get: (name) => {
         const extra = this.bundle?.extra?.definitions[name];
         if (extra) return extra;
+        const diff = this.versionDiff?.definitions;
+        if (diff && name in diff) return diff[name] ?? undefined;
         const pkg = packageOf(name);
         let defs = this.bundledDefs.get(pkg);
         if (defs === undefined) {
@@ -119,6 +104,89 @@ export class SchemaRegistry {
         return defs?.[name];
       },
     };
+  }
+
+  /** The Kubernetes version that built-in kinds are validated for (`v1.36.3`). */
+  get kubernetesVersion(): string {
+    return this.targetVersion ?? this.bundle?.index.kubernetesVersion ?? 'none';
+  }
+
+  /** The bundled Kubernetes versions, newest first. */
+  supportedKubernetesVersions(): string[] {
+    const k = this.bundle?.kubernetes?.index();
+    return k ? k.versions.map((v) => v.version) : [this.bundle?.index.kubernetesVersion ?? 'none'];
+  }
+
+  /**
+   * Sets the target Kubernetes version (`gitopsLens.kubernetesVersion`, `--kubernetes-version`):
+   * `1.34`, `v1.34` or `v1.34.2` picks the bundled release of that minor; empty means the bound
+   * cluster's version when a cluster's schemas are loaded, else the newest bundled. A minor outside
+   * the bundled range is clamped to the nearest one. Returns the version now in effect.
+   */
+  setKubernetesVersion(requested: string | undefined): string {
+    this.requestedVersion = (requested ?? '').trim();
+    this.applyKubernetesVersion();
+    return this.kubernetesVersion;
+  }
+
+  /** The API lifecycle entry (deprecation, removal, replacement) of a built-in apiVersion/kind. */
+  builtinLifecycle(group: string, version: string, kind: string): ApiLifecycle | undefined {
+    return this.bundle?.kubernetes?.index().lifecycle.find((e) => e.group === group && e.version === version && e.kind === kind);
+  }
+
+  private applyKubernetesVersion(): void {
+    const data = this.bundle?.kubernetes;
+    const wanted = this.requestedVersion || [...this.clusterVersions.values()].sort((a, b) => compareMinor(minorOf(b) ?? '0.0', minorOf(a) ?? '0.0'))[0] || '';
+    const minor = minorOf(wanted);
+    let target: { version: string; file?: string } | undefined;
+    if (data && minor) {
+      const versions = data.index().versions;
+      target = versions.find((v) => minorOf(v.version) === minor)
+        ?? (compareMinor(minor, minorOf(versions[0].version)!) > 0 ? versions[0] : versions[versions.length - 1]);
+    }
+    // The newest release is the bundle itself.
+    const next = target?.file ? target : undefined;
+    if (next?.version === this.targetVersion) return;
+    this.versionDiff = next ? data!.readVersion(next.file!) : undefined;
+    this.targetVersion = next?.version;
+    this.bundledSource.kinds = [...(this.versionDiff?.kinds ?? this.bundle?.index.kinds ?? []), ...(this.bundle?.extra?.kinds ?? [])];
+    // Flattened nodes hold resolved references of the previous version.
+    this.flatCache = new WeakMap();
+    this.changed();
+  }
+
+  /** The catalog as a source, built on first use (reading its index). */
+  private catalog(): SchemaSource | undefined {
+    if (this.catalogSource !== undefined) return this.catalogSource ?? undefined;
+    const data = this.bundle?.catalog;
+    if (!data) {
+      this.catalogSource = null;
+      return undefined;
+    }
+    const index = data.index();
+    this.catalogProjects = new Map(index.projects.map((p) => [p.id, p]));
+    this.catalogSource = {
+      id: CATALOG,
+      origin: 'catalog',
+      kinds: index.kinds,
+      retired: index.retired,
+      get: (name) => {
+        const pkg = packageOf(name);
+        let defs = this.catalogDefs.get(pkg);
+        if (defs === undefined) {
+          defs = data.readPackage(pkg) ?? null;
+          this.catalogDefs.set(pkg, defs);
+        }
+        return defs?.[name];
+      },
+    };
+    return this.catalogSource;
+  }
+
+  /** The catalog's projects and their pinned versions. */
+  catalogInfo(): CatalogProject[] {
+    this.catalog();
+    return [...(this.catalogProjects?.values() ?? [])];
   }
 
   /** A registry over the `schemas/` folder (found automatically when not given). */
@@ -136,16 +204,18 @@ export class SchemaRegistry {
   setWorkspaceCrds(sourceId: string, crds: unknown[]): void {
     const definitions: DefinitionMap = {};
     const kinds: KindEntry[] = [];
+    const retired: RetiredKind[] = [];
     for (const crd of crds) {
       const s = crdToSchemas(crd);
       Object.assign(definitions, s.definitions);
       kinds.push(...s.kinds);
+      retired.push(...s.retired);
     }
-    if (kinds.length === 0) {
+    if (kinds.length === 0 && retired.length === 0) {
       if (this.workspaceSources.delete(sourceId)) this.changed();
       return;
     }
-    this.workspaceSources.set(sourceId, { id: `workspace:${sourceId}`, origin: 'workspace', kinds, get: (n) => definitions[n] });
+    this.workspaceSources.set(sourceId, { id: `workspace:${sourceId}`, origin: 'workspace', kinds, retired, get: (n) => definitions[n] });
     this.changed();
   }
 
@@ -164,6 +234,7 @@ export class SchemaRegistry {
     const a = this.workspaceSources.delete(sourceId);
     const b = this.clusterSources.delete(sourceId);
     if (a || b) this.changed();
+    if (this.clusterVersions.delete(sourceId)) this.applyKubernetesVersion();
   }
 
   /**
@@ -171,39 +242,65 @@ export class SchemaRegistry {
    * `/openapi/v3/apis/<group>/<version>` (and `/openapi/v3/api/v1`). Replaces
    * what the same sourceId set before; an empty list removes it.
    */
-  setClusterSchemas(sourceId: string, openapiV3Docs: unknown[]): void {
+  setClusterSchemas(sourceId: string, openapiV3Docs: unknown[], kubernetesVersion?: string): void {
     if (openapiV3Docs.length === 0) {
       this.removeSource(sourceId);
       return;
     }
     const { definitions, kinds } = collectOpenApi(openapiV3Docs);
     this.clusterSources.set(sourceId, { id: `cluster:${sourceId}`, origin: 'cluster', kinds, get: (n) => definitions[n] });
+    // Without a setting, the bound cluster's version is the target.
+    if (kubernetesVersion) this.clusterVersions.set(sourceId, kubernetesVersion);
+    else this.clusterVersions.delete(sourceId);
     this.changed();
+    this.applyKubernetesVersion();
   }
 
   private changed(): void {
     this.generation++;
     this.kindIndex = undefined;
+    this.bundledIndex = undefined;
   }
 
   private sourceById(id: string): SchemaSource | undefined {
     if (id === BUNDLED) return this.bundledSource;
+    if (id === CATALOG) return this.catalog();
     if (id.startsWith('workspace:')) return this.workspaceSources.get(id.slice('workspace:'.length));
     if (id.startsWith('cluster:')) return this.clusterSources.get(id.slice('cluster:'.length));
     return undefined;
   }
 
+  /**
+   * All kinds by group/version/kind, the highest-priority source winning: workspace, cluster,
+   * catalog, bundled. Includes the catalog, so it reads the catalog's index.
+   */
   private index(): Map<string, { entry: KindEntry; source: SchemaSource }> {
     if (this.kindIndex) return this.kindIndex;
     const index = new Map<string, { entry: KindEntry; source: SchemaSource }>();
     // Later sources are overwritten by earlier ones: insert the lowest priority first.
-    const ordered = [this.bundledSource, ...this.clusterSources.values(), ...this.workspaceSources.values()];
+    const catalog = this.catalog();
+    const ordered = [this.bundledSource, ...(catalog ? [catalog] : []), ...this.clusterSources.values(), ...this.workspaceSources.values()];
     for (const source of ordered) {
       for (const entry of source.kinds) index.set(gvkKey(entry.group, entry.version, entry.kind), { entry, source });
     }
     this.kindIndex = index;
     return index;
   }
+
+  /**
+   * The same lookup without reading the catalog, for built-in kinds: the catalog holds no
+   * Kubernetes (`io.k8s.*`) kind, so a bundled hit cannot be overridden by it, and validating a
+   * Service never pays for the catalog's index.
+   */
+  private findKind(key: string): { entry: KindEntry; source: SchemaSource } | undefined {
+    if (this.kindIndex || this.workspaceSources.size || this.clusterSources.size) return this.index().get(key);
+    if (!this.bundledIndex) {
+      this.bundledIndex = new Map();
+      for (const entry of this.bundledSource.kinds) this.bundledIndex.set(gvkKey(entry.group, entry.version, entry.kind), { entry, source: this.bundledSource });
+    }
+    return this.bundledIndex.get(key) ?? this.index().get(key);
+  }
+  private bundledIndex?: Map<string, { entry: KindEntry; source: SchemaSource }>;
 
   /** Every kind the registry can validate. */
   allKinds(): (KindEntry & { origin: SchemaOrigin })[] {
@@ -213,11 +310,29 @@ export class SchemaRegistry {
   /** The schema of one apiVersion/kind, or undefined when no source has it. */
   lookupKind(apiVersion: string, kind: string): ResolvedKind | undefined {
     const { group, version } = splitApiVersion(apiVersion);
-    const hit = this.index().get(gvkKey(group, version, kind));
+    const hit = this.findKind(gvkKey(group, version, kind));
     if (!hit) return undefined;
     const def = hit.source.get(hit.entry.definition) ?? this.bundledSource.get(hit.entry.definition);
     if (!def) return undefined;
-    return { entry: hit.entry, origin: hit.source.origin, sourceId: hit.source.id, schema: this.flatten(def, hit.source.id, hit.entry.definition) };
+    const project = hit.source.origin === 'catalog' ? this.catalogProjects?.get((hit.entry as KindEntry & { project?: string }).project ?? '') : undefined;
+    return { entry: hit.entry, origin: hit.source.origin, sourceId: hit.source.id, schema: this.flatten(def, hit.source.id, hit.entry.definition), ...(project ? { project } : {}) };
+  }
+
+  /**
+   * A version that a CRD of the workspace or the catalog lists but does not serve (or that its
+   * project dropped), when no source serves it. Workspace CRDs are asked first.
+   */
+  retiredKind(apiVersion: string, kind: string): RetiredLookup | undefined {
+    const { group, version } = splitApiVersion(apiVersion);
+    if (this.index().has(gvkKey(group, version, kind))) return undefined;
+    const catalog = this.catalog();
+    for (const source of [...this.workspaceSources.values(), ...(catalog ? [catalog] : [])]) {
+      const hit = source.retired?.find((r) => r.group === group && r.version === version && r.kind === kind);
+      if (!hit) continue;
+      const project = source.origin === 'catalog' ? this.catalogProjects?.get((hit as RetiredKind & { project?: string }).project ?? '') : undefined;
+      return { retired: hit, origin: source.origin, ...(project ? { project } : {}) };
+    }
+    return undefined;
   }
 
   /** Whether any source defines kinds in this API group (`''` is the core group). */

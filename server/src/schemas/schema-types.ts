@@ -40,6 +40,21 @@ export interface SchemaNode {
   'x-kubernetes-map-type'?: string;
   'x-kubernetes-patch-merge-key'?: string;
   'x-kubernetes-patch-strategy'?: string;
+  /** CEL rules of a CRD (`x-kubernetes-validations`), evaluated offline by `server/src/cel/`. */
+  'x-kubernetes-validations'?: CelRule[];
+  /** Value the API server fills in when the field is absent (kept for CRDs: CEL rules see defaulted objects). */
+  default?: unknown;
+}
+
+/** One `x-kubernetes-validations` entry of a CRD schema. */
+export interface CelRule {
+  rule: string;
+  message?: string;
+  messageExpression?: string;
+  /** JSON path (`.spec.chart`) relative to the node holding the rule, where the finding belongs. */
+  fieldPath?: string;
+  reason?: string;
+  optionalOldSelf?: boolean;
 }
 
 /** A map from definition name (e.g. `io.k8s.api.apps.v1.Deployment`) to its schema. */
@@ -54,6 +69,24 @@ export interface KindEntry {
   definition: string;
   /** Whether objects of this kind live in a namespace; undefined when unknown. */
   namespaced?: boolean;
+  /** The CRD marks this version `deprecated`. */
+  deprecated?: boolean;
+  /** The CRD's `deprecationWarning` for this version. */
+  deprecationWarning?: string;
+}
+
+/**
+ * An apiVersion/kind that a schema source knows but no longer serves: a Kubernetes API
+ * removed in `removedIn` (e.g. `1.22`), or a CRD version its project dropped.
+ */
+export interface RetiredKind {
+  group: string;
+  version: string;
+  kind: string;
+  /** Kubernetes minor (`1.22`) or project release (`source-controller v1.9.6`) that no longer serves it. */
+  removedIn?: string;
+  /** The apiVersion to use instead, e.g. `networking.k8s.io/v1`. */
+  replacement?: string;
 }
 
 /** The committed `schemas/index.json`. */

@@ -9,6 +9,16 @@ import type { Severity } from '../findings.js';
 import type { FlatSchema, SchemaRegistry } from '../schemas/schema-registry.js';
 import type { SchemaNode } from '../schemas/schema-types.js';
 import { didYouMean, formatPath, isBase64, isDateTime, isQuantity, quoteList } from './text-helpers.js';
+import type { CelBudget } from '../cel/cel-rules.js';
+import type { CelRule } from '../schemas/schema-types.js';
+
+let celModule: typeof import('../cel/cel-rules.js') | undefined;
+/** The CEL evaluator, loaded on the first schema with rules, so validating built-in kinds never pays for it. */
+function celRules(): typeof import('../cel/cel-rules.js') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  celModule ??= require('../cel/cel-rules.js') as typeof import('../cel/cel-rules.js');
+  return celModule;
+}
 
 /** A finding with offsets relative to the start of its document's text. */
 export interface RawFinding {
@@ -38,6 +48,8 @@ const MAX_NODES = 200_000;
 const QUANTITY_DEF = '.api.resource.Quantity';
 /** Flux post-build substitution: `${var}` placeholders are replaced before apply, so any type is fine. */
 const SUBSTITUTION = /^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[=-][^}]*)?\}$/;
+/** A substitution inside a longer string (`${APP}-secret`). */
+const EMBEDDED_SUBSTITUTION = /\$\{[A-Za-z_][A-Za-z0-9_]*(:?[=-][^}]*)?\}/;
 
 /** A YAML merge key (`<<`). */
 function isMerge(k: unknown): boolean {
@@ -108,6 +120,7 @@ function typeMatches(kind: Kind, accepted: string[]): boolean {
 /** Walks one document's contents. */
 export class SchemaWalker {
   private nodes = 0;
+  private celBudget?: CelBudget;
   private stopped = false;
   private aliasRange?: [number, number];
   private aliasTargets?: Map<Alias, Node | undefined>;
@@ -203,9 +216,51 @@ export class SchemaWalker {
       this.report(node, keyRange, 'error', 'type-mismatch', `Expected ${describeType(schema)} at ${formatPath(path)}, got ${describeValue(node, sensitive)}.${hint}`, { path, expected: accepted });
       return;
     }
+    const rules = this.o.partial ? undefined : effective['x-kubernetes-validations'];
+    const before = this.o.out.length;
     if (kind === 'object') this.walkObject(node as any, effective, path, keyRange, depth);
     else if (kind === 'array') this.walkArray(node as any, effective, path, keyRange, depth);
     else this.checkScalar(node as Scalar, effective, path, kind, sensitive, !!isQuantityType, keyRange);
+    // CEL rules assume a value of the schema's shape: after a schema error inside, the schema's message is the useful one.
+    if (rules?.length && !this.o.out.slice(before).some((f) => f.severity === 'error')) this.checkCelRules(node as Node, effective, rules, path, keyRange);
+  }
+
+  /** Evaluates a CRD's `x-kubernetes-validations` at this node; findings go on the rule's fieldPath. */
+  private checkCelRules(node: Node, schema: FlatSchema, rules: CelRule[], path: (string | number)[], keyRange: [number, number]): void {
+    let value: unknown;
+    try {
+      value = (node as any).toJS(this.o.document, { maxAliasCount: -1 });
+    } catch {
+      return;
+    }
+    const cel = celRules();
+    this.celBudget ??= { remaining: cel.CEL_DOCUMENT_COST_BUDGET };
+    for (const r of cel.evaluateCelRules(rules, value, schema, this.o.registry, this.celBudget)) {
+      const at = formatPath(path) || this.o.kindLabel;
+      if (r.outcome === 'too-costly') {
+        this.report(undefined, keyRange, 'information', 'cel-cost-limit',
+          `CEL rule at ${at} not evaluated: its estimated cost (${r.cost}) is over the limit of ${cel.CEL_RULE_COST_LIMIT} (the API server bounds rule cost the same way). Rule: ${r.rule.rule.slice(0, 200)}`, { path });
+        continue;
+      }
+      const target = this.fieldPathTarget(node, r.fieldPath);
+      const fieldPath = [...path, ...r.fieldPath.slice(0, target.depth)];
+      this.report(target.node, keyRange, 'error', 'cel-rule', r.message, { path: fieldPath, rule: r.rule.rule, ...(r.rule.reason ? { reason: r.rule.reason } : {}) });
+    }
+  }
+
+  /** The key node of the deepest existing step of a rule's fieldPath below `node` (undefined: the node's own key). */
+  private fieldPathTarget(node: Node, steps: string[]): { node?: Node; depth: number } {
+    let current: Node | null | undefined = node;
+    let hit: { node?: Node; depth: number } = { depth: 0 };
+    for (let i = 0; i < steps.length; i++) {
+      if (isAlias(current)) current = this.resolveAlias(current);
+      if (!isMap(current)) break;
+      const pair = current.items.find((p) => isScalar(p.key) && String(p.key.value) === steps[i]);
+      if (!pair) break;
+      hit = { node: pair.key as Node, depth: i + 1 };
+      current = pair.value as Node | null;
+    }
+    return hit;
   }
 
   private checkScalar(node: Scalar, s: FlatSchema, path: (string | number)[], kind: Kind, sensitive: boolean, quantity: boolean, keyRange: [number, number]): void {
@@ -221,6 +276,8 @@ export class SchemaWalker {
     }
     if (kind === 'string') {
       const text = String(v);
+      // `prefix-${VAR}` is completed by Flux's post-build substitution: its final syntax is unknown here.
+      if (EMBEDDED_SUBSTITUTION.test(text)) return;
       if (quantity && !isQuantity(text)) {
         this.report(node, keyRange, 'error', 'invalid-quantity', `Invalid quantity ${JSON.stringify(text)} at ${at()}. Use a number with an optional suffix, such as 500m, 0.5, 128Mi or 2Gi.`, { path });
         return;

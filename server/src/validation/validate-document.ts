@@ -11,6 +11,7 @@ import type { DocumentClass } from '../manifests/classify-document.js';
 import type { FlatSchema, SchemaRegistry } from '../schemas/schema-registry.js';
 import { splitApiVersion } from '../schemas/schema-types.js';
 import { SchemaWalker, type RawFinding } from './schema-validator.js';
+import { deprecationOf, removalOf, type LifecycleFinding } from './api-lifecycle.js';
 import { checkLabelValue, checkName, checkQualifiedKey, didYouMean, nameRuleOf, quoteList } from './text-helpers.js';
 
 /**
@@ -92,12 +93,30 @@ export function validateDocument(registry: SchemaRegistry, doc: ManifestDocument
     if (resolved) counts.withSchema++;
   }
   if (!resolved) {
-    reportUnknownKind(registry, apiVersion, kind, apiVersionRange, kindRange, out);
+    // A version that is known but not served (removed, or dropped by its CRD): an error that names the
+    // replacement, and the document is still checked against the nearest served version.
+    const removed = removalOf(registry, apiVersion, kind);
+    if (!removed) {
+      reportUnknownKind(registry, apiVersion, kind, apiVersionRange, kindRange, out);
+      return out;
+    }
+    pushLifecycle(removed, apiVersionRange, out);
+    if (removed.validateAs) {
+      if (counts) counts.withSchema++;
+      walk(registry, doc, removed.validateAs.schema, kind, false, out, kindRange);
+      checkMetadata(doc, contents, apiVersion, kind, ctx, out, kindRange);
+    }
     return out;
   }
+  const deprecated = deprecationOf(registry, apiVersion, kind, resolved);
+  if (deprecated) pushLifecycle(deprecated, apiVersionRange, out);
   walk(registry, doc, resolved.schema, kind, false, out, kindRange);
   checkMetadata(doc, contents, apiVersion, kind, ctx, out, kindRange);
   return out;
+}
+
+function pushLifecycle(f: LifecycleFinding, range: [number, number], out: RawFinding[]): void {
+  out.push({ start: range[0], end: range[1], severity: f.severity, code: f.code, message: f.message, ...(f.replacement ? { data: { suggestion: f.replacement } } : {}) });
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Finding, Position, Range } from '../findings.js';
 import { classifyDocument, isHelmTemplate, WorkspaceIndex, type DocumentClass } from '../manifests/classify-document.js';
 import { parseManifests, type ManifestDocument, type ParseCache, type ParsedManifestFile, type ParseOptions } from '../manifests/parse-manifests.js';
 import { isCrd } from '../schemas/crd-schemas.js';
-import { SchemaRegistry, type FlatSchema } from '../schemas/schema-registry.js';
+import { SchemaRegistry, type FlatSchema, type ResolvedKind } from '../schemas/schema-registry.js';
 import { joinApiVersion } from '../schemas/schema-types.js';
 import { describeType } from './schema-validator.js';
 import type { RawFinding } from './schema-validator.js';
@@ -66,6 +66,15 @@ export class ValidationEngine {
     this.registry = opts.registry;
     this.index = opts.index ?? new WorkspaceIndex();
     this.limits = opts.limits ?? {};
+  }
+
+  /**
+   * Sets the Kubernetes version built-in kinds are validated for (`1.34`, `v1.34.2`; empty: the
+   * bound cluster's, else the newest bundled). Returns the version in effect; a change
+   * invalidates the caches through the registry's generation.
+   */
+  setKubernetesVersion(version: string): string {
+    return this.registry.setKubernetesVersion(version);
   }
 
   /** Sets the schema coverage counters back to zero. */
@@ -238,7 +247,7 @@ export class ValidationEngine {
       const resolved = doc.apiVersion && doc.kind ? this.registry.lookupKind(doc.apiVersion, doc.kind) : undefined;
       if (resolved) {
         lines.push('', `${doc.kind} (${doc.apiVersion}): ${resolved.schema.description ?? ''}`.trim());
-        lines.push('', `_Schema: ${resolved.origin === 'bundled' ? `bundled, Kubernetes ${this.registry.bundleInfo.kubernetesVersion}` : resolved.origin}_`);
+        lines.push('', `_Schema: ${schemaSourceLabel(this.registry, resolved)}_`);
       }
     } else if (schema.description) {
       lines.push('', schema.description);
@@ -331,6 +340,13 @@ export class ValidationEngine {
     const list = versions.length ? versions : [...new Set(this.registry.allKinds().map((k) => joinApiVersion(k.group, k.version)))].sort();
     return list.map((v) => ({ label: v, kind: 'value' }));
   }
+}
+
+/** Where a kind's schema came from, for hover: `bundled, Kubernetes v1.37.2`, `catalog: cert-manager v1.21.2 (module)`. */
+export function schemaSourceLabel(registry: SchemaRegistry, resolved: ResolvedKind): string {
+  if (resolved.origin === 'bundled') return `bundled, Kubernetes ${registry.kubernetesVersion}`;
+  if (resolved.origin === 'catalog' && resolved.project) return `catalog: ${resolved.project.name} ${resolved.project.version} (${resolved.project.module})`;
+  return resolved.origin;
 }
 
 /** Adds a document's findings (offsets relative to the document) to `out` as findings of the file. */
