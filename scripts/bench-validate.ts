@@ -20,7 +20,12 @@
  * 3. Schema coverage and wall time on each real repository of ../shared/corpora
  *    (scripts/bench/corpus-coverage.ts): objects with a schema, per corpus.
  *
- * Options: --no-write (do not touch docs/BENCHMARKS.md), --skip-cli, --skip-lsp, --skip-corpora.
+ * 4. The reference index (issue 15) on ../shared/corpora/bjw-s-labs-home-ops:
+ *    cold build, the update of one binding after an edit, go-to-definition
+ *    p50/p95 and the language server's memory next to the `main` branch's
+ *    server (scripts/bench/reference-index.ts, written to its own section).
+ *
+ * Options: --no-write (do not touch docs/BENCHMARKS.md), --skip-cli, --skip-lsp, --skip-corpora, --skip-references.
  * Env: BENCH_MANIFESTS, BENCH_RUNS, BENCH_EDITS (50), BENCH_SEED (20261127),
  * BENCH_MAX_LOAD (2) and BENCH_LOAD_WAIT_S (600): how long to wait for the
  * 1-minute load average to drop below BENCH_MAX_LOAD before measuring.
@@ -33,6 +38,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeCorpus, prng, generateManifest, renderFile, type CorpusManifest } from './bench/validation-corpus.js';
 import { compareVerdicts, kubeconformVerdicts, ourVerdicts } from './bench/verdicts.js';
+import { benchReferences, writeReferenceSection } from './bench/reference-bench.js';
 import { corpusCoverage, formatCoverage } from './bench/corpus-coverage.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -244,9 +250,11 @@ function replaceSection(doc: string, body: string): string {
 async function main(): Promise<void> {
   const started = new Date();
   const node = process.execPath;
-  const kubeconform = ensureKubeconform();
-  const schemas = ensureKubeconformSchemas();
-  log(`kubeconform schemas: ${schemas.dir} (same OpenAPI as schemas/: ${schemas.sameAsBundle})`);
+  // Only the kubeconform comparison and the LSP latency need kubeconform and its schemas.
+  const kubeconformNeeded = !args.has('--skip-cli') || !args.has('--skip-lsp');
+  const kubeconform = kubeconformNeeded ? ensureKubeconform() : '';
+  const schemas = kubeconformNeeded ? ensureKubeconformSchemas() : { dir: '', sameAsBundle: true, kubernetesVersion: '' };
+  if (kubeconformNeeded) log(`kubeconform schemas: ${schemas.dir} (same OpenAPI as schemas/: ${schemas.sameAsBundle})`);
   log('building dist/ (node scripts/build.mjs)');
   execFileSync(node, [path.join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-validate-'));
@@ -354,6 +362,13 @@ async function main(): Promise<void> {
   }
   out();
   out(quiet ? `each part started with the 1-minute load average below ${MAX_LOAD} (machine shared with other builds; loads during the runs above)` : `NOTE: a part started with the 1-minute load average at or above ${MAX_LOAD} (machine shared with other builds): figures are noisy`);
+
+  if (!args.has('--skip-references')) {
+    quiet = (await waitForQuietMachine()) && quiet;
+    const refLines = await benchReferences({ repoRoot, node, machine: machine(), date: new Date().toISOString(), log });
+    for (const l of refLines) console.log(l);
+    if (!args.has('--no-write')) writeReferenceSection(path.join(repoRoot, 'docs', 'BENCHMARKS.md'), refLines);
+  }
 
   if (!args.has('--no-write') && !args.has('--skip-cli') && !args.has('--skip-lsp')) {
     const docPath = path.join(repoRoot, 'docs', 'BENCHMARKS.md');

@@ -18,6 +18,8 @@ import { createLanguageClient } from './language-client.js';
 import { PlanDocumentProvider } from './plan-documents.js';
 import { PlanTreeProvider } from './plan-view.js';
 import { ClusterStatusBar } from './status-bar.js';
+import { DependencyTreeProvider, OPEN_DEPENDENCY_COMMAND, openDependency, REFRESH_DEPENDENCIES_COMMAND } from './dependency-view.js';
+import { registerShowReferences } from './show-references.js';
 import { watchWorkspaceTrust } from './workspace-trust.js';
 import { lspNotification, lspRequest } from './lsp-messages.js';
 
@@ -36,6 +38,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<GitOps
   const planTree = new PlanTreeProvider(planDocuments);
   const planView = vscode.window.createTreeView('gitopsLens.plan', { treeDataProvider: planTree, showCollapseAll: true });
   planTree.attach(planView);
+  const dependencyTree = new DependencyTreeProvider(() => client, output);
+  const dependencyView = vscode.window.createTreeView('gitopsLens.dependencies', { treeDataProvider: dependencyTree, showCollapseAll: true });
+  dependencyTree.attach(dependencyView);
   context.subscriptions.push(
     output,
     statusBar,
@@ -43,6 +48,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<GitOps
     planTree,
     vscode.workspace.registerTextDocumentContentProvider(PREVIEW_SCHEME, planDocuments),
     planView,
+    dependencyTree,
+    dependencyView,
+    registerShowReferences(),
+    vscode.commands.registerCommand(REFRESH_DEPENDENCIES_COMMAND, () => dependencyTree.refresh(true)),
+    vscode.commands.registerCommand(OPEN_DEPENDENCY_COMMAND, openDependency),
   );
 
   const start = async () => {
@@ -52,6 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<GitOps
     client = c;
     try {
       await c.start();
+      dependencyTree.follow(c);
       // The server answers with the status of this file's binding.
       void c.sendNotification(lspNotification(ActiveDocumentNotification), { uri: vscode.window.activeTextEditor?.document.uri.toString() ?? null });
     } catch (err) {

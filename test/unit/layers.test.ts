@@ -24,14 +24,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const LAYERS: Record<string, readonly string[]> = {
   // Faces: the VS Code client (protocol only), the language server and the CLI.
   'client/src': ['protocol'],
-  lsp: ['preview', 'drift', 'validation', 'render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
-  cli: ['preview', 'drift', 'validation', 'render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
+  lsp: ['preview', 'drift', 'validation', 'graph', 'render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
+  cli: ['preview', 'drift', 'validation', 'graph', 'render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
   // Features: preview and drift share the render pipeline and never import each other.
   preview: ['render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
   drift: ['render', 'protocol', 'cluster', 'schemas', 'manifests', 'secrets', 'util', 'findings'],
   validation: ['cel', 'schemas', 'manifests', 'util', 'findings'],
   // CRD CEL rules, evaluated for validation (bundled apart as dist/cel.js).
   cel: ['schemas', 'util', 'findings'],
+  // The repository graph (navigation, broken references, the dependency graph): an engine of its own beside the features.
+  graph: ['render', 'protocol', 'cluster', 'manifests', 'util', 'findings'],
   render: ['cluster', 'manifests', 'secrets', 'util', 'findings'],
   // The wire contract: plain types and pure functions (cluster types by `import type` only).
   protocol: ['cluster', 'findings'],

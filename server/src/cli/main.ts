@@ -8,12 +8,13 @@ import { EXIT, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { validateCommand } from './validate-command.js';
 import { previewCommand } from './preview-command.js';
 import { driftCommand } from './drift-command.js';
+import { graphCommand } from './graph-command.js';
 import { redact } from '../secrets/mask-secrets.js';
 
 export type { CliCommand, CliIo } from './cli-types.js';
 
 /** The subcommands; `drift` and `preview` are added here. */
-export const commands: CliCommand[] = [validateCommand, driftCommand, previewCommand];
+export const commands: CliCommand[] = [validateCommand, driftCommand, previewCommand, graphCommand];
 
 /** Adds a subcommand (for commands that live outside this folder). */
 export function registerCommand(command: CliCommand): void {

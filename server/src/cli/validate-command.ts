@@ -17,6 +17,7 @@ import { minorOf } from '../schemas/kubernetes-versions.js';
 import { collectYamlFiles } from '../util/collect-files.js';
 import { EXIT, parseOptions, UsageError, type CliCommand, type CliIo } from './cli-types.js';
 import { formatHuman, formatJson, formatSarif, summarize, type FileReport } from './validation-report.js';
+import { referenceFindingsFor } from './reference-report.js';
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 /** Below this many files, starting workers costs more than it saves. */
@@ -192,6 +193,11 @@ Options:
                           apiVersions are reported for it
       --schemas <dir>     use schemas from this folder instead of the bundled ones
       --max-file-size <kb>  skip files larger than this (default ${DEFAULT_MAX_BYTES / 1024})
+      --no-references     skip the broken-reference checks (kustomization entries, Flux
+                          sources and dependsOn, pod template references, selectors,
+                          backends, Argo CD projects; see the README)
+      --root <dir>        the repository root for the reference checks (default: the
+                          nearest folder above the first path with a .git, else that path)
   -j, --jobs <n>          validate in n threads: this one and n-1 workers (default:
                           cores, at most 4; workers from ${PARALLEL_THRESHOLD} files on)
   -h, --help              show this help
@@ -201,8 +207,8 @@ Warnings and information (such as "not validated: no schema") do not fail.
 `,
   async run(args: string[], io: CliIo): Promise<number> {
     const { options, positionals } = parseOptions(args, {
-      values: ['output', 'schemas', 'max-file-size', 'jobs', 'kubernetes-version'],
-      flags: ['help'],
+      values: ['output', 'schemas', 'max-file-size', 'jobs', 'kubernetes-version', 'root'],
+      flags: ['help', 'no-references'],
       aliases: { '-o': 'output', '-h': 'help', '-j': 'jobs' },
     });
     if (options.help) {
@@ -270,6 +276,11 @@ Warnings and information (such as "not validated: no schema") do not fail.
     } else {
       workers?.stop();
       ({ findings: results, coverage } = validateFiles(job));
+    }
+    // The broken-reference checks see the whole repository; their findings join the schema findings of each file.
+    if (!options['no-references']) {
+      const references = referenceFindingsFor(targets, toValidate, options.root ? path.resolve(io.cwd, options.root as string) : undefined);
+      for (const [f, list] of references) results.set(f, [...(results.get(f) ?? []), ...list].sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character));
     }
     const reports: FileReport[] = files.map((f) => {
       const size = tooLarge.get(f);

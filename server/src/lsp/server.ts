@@ -38,6 +38,7 @@ import {
 import type { SchemaRegistryPort, ServerContext, ServerLog } from './server-context.js';
 import { installDrift } from './drift-wiring.js';
 import { installPreview } from './preview-wiring.js';
+import { installNavigation, NAVIGATION_CAPABILITIES } from './navigation-wiring.js';
 import { SETTINGS_SECTION, SettingsService } from './settings-service.js';
 import { WorkspaceScanner } from './workspace-scanner.js';
 import { lspNotification, lspRequest, lspRequest0 } from './lsp-messages.js';
@@ -102,6 +103,7 @@ const codeActions = new CodeActionHandler((uri) => documents.get(uri), log.warn)
 let gate: ClusterGate;
 let preview: PreviewHandlers;
 let disposeDrift: (() => void) | undefined;
+let disposeNavigation: (() => void) | undefined;
 
 connection.onInitialize((params): InitializeResult => {
   const caps = params.capabilities;
@@ -132,6 +134,10 @@ connection.onInitialize((params): InitializeResult => {
     ...(typeof options?.globalStoragePath === 'string' && isAbsolute(options.globalStoragePath) ? { storagePath: options.globalStoragePath } : {}),
   };
   installFeatures(context);
+  disposeNavigation = installNavigation(context, {
+    renameAnnotations: caps.workspace?.workspaceEdit?.changeAnnotationSupport !== undefined && caps.workspace?.workspaceEdit?.documentChanges === true,
+    codeLensRefresh: caps.workspace?.codeLens?.refreshSupport === true,
+  });
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -139,6 +145,7 @@ connection.onInitialize((params): InitializeResult => {
       completionProvider: { resolveProvider: false },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      ...NAVIGATION_CAPABILITIES,
     },
     serverInfo: { name: 'gitops-lens', version: process.env.GITOPS_LENS_VERSION ?? '0.1.0' },
   };
@@ -198,6 +205,7 @@ connection.onRequest(lspRequest0(StatsRequest), () => ({ documents: scheduler.st
 connection.onShutdown(() => {
   scanner.dispose();
   disposeDrift?.();
+  disposeNavigation?.();
 });
 
 documents.listen(connection);

@@ -38,6 +38,7 @@ export class WorkspaceScanner {
   private readonly fed = new Map<string, string>();
   private cancelled = false;
   private readonly fileListeners: Array<(uri: string, text: string | undefined) => void> = [];
+  private readonly scanListeners: Array<(folderUris: string[]) => void> = [];
 
   constructor(
     private readonly engine: ValidationEnginePort,
@@ -61,6 +62,11 @@ export class WorkspaceScanner {
    */
   onWorkspaceFile(listener: (uri: string, text: string | undefined) => void): void {
     this.fileListeners.push(listener);
+  }
+
+  /** Runs `listener` when a scan of folders has read all their files (features that index every file wait for it). */
+  onScanDone(listener: (folderUris: string[]) => void): void {
+    this.scanListeners.push(listener);
   }
 
   private notify(path: string, text: string | undefined): void {
@@ -120,6 +126,7 @@ export class WorkspaceScanner {
     }
     this.log(`Workspace scan done in ${Date.now() - started} ms: ${this.fed.size} kustomization/CRD files.`);
     if (changed) this.onRelevantChange();
+    for (const l of this.scanListeners) l(folderUris);
   }
 
   /** Applies file watcher events (files changed on disk, outside the editor or by git). */

@@ -364,3 +364,101 @@ export interface FindingFix {
   /** Marks the fix VS Code may apply with "auto fix". */
   isPreferred?: boolean;
 }
+
+// ---------------------------------------------------------------------------
+// Repository graph: dependency view and "built by" lenses
+// ---------------------------------------------------------------------------
+
+/** Diagnostic collection (DiagnosticsStore slot) of the broken-reference checks; their `source` stays `gitops-lens`. */
+export const REFERENCES_SLOT = 'gitops-lens-references';
+
+/**
+ * Client command a "built by …" CodeLens runs: `[uri, position, locations]`
+ * in LSP shapes; the client converts them and opens VS Code's references peek.
+ */
+export const SHOW_REFERENCES_COMMAND = 'gitopsLens.showReferences';
+
+/** Parameters of {@link DependencyGraphRequest}. */
+export interface DependencyGraphParams {
+  /** Ask the bound cluster for each node's Ready state and revision (trusted folders only; answers are kept 30 s). */
+  live?: boolean;
+  /** The user asked for a refresh: read the cluster again instead of the kept answers. */
+  refresh?: boolean;
+}
+
+/** A `dependsOn` or source edge of a dependency node. */
+export interface DependencyEdgeInfo {
+  /** The target node's id, when the repository has it. */
+  id?: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** Matches nothing in the repository. */
+  missing?: boolean;
+  /** Assumed to exist (the bootstrap source). */
+  assumed?: boolean;
+}
+
+/** The live state of a node (see server/src/graph/live-status.ts). */
+export interface DependencyStatusInfo {
+  ready?: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  revision?: string;
+  /** Not found in the cluster. */
+  absent?: boolean;
+}
+
+/** One Flux Kustomization, HelmRelease, Argo CD Application, or a source. */
+export interface DependencyNodeInfo {
+  id: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  cluster?: string;
+  /** The declaring document; selecting the node opens it at `range`. */
+  uri?: string;
+  range?: Range;
+  /** The node whose path renders this one. */
+  parent?: string;
+  /** The folder it renders, relative to its workspace folder. */
+  path?: string;
+  /** Argo CD sync wave. */
+  wave?: number;
+  dependsOn: DependencyEdgeInfo[];
+  sources: DependencyEdgeInfo[];
+  role: 'agent' | 'source';
+  status?: DependencyStatusInfo;
+}
+
+/** Result of {@link DependencyGraphRequest}: every workspace folder's graph. */
+export interface DependencyGraphResult {
+  nodes: DependencyNodeInfo[];
+  /** Node ids of dependsOn cycles. */
+  cycles: string[][];
+  /** Set when `live` was asked: the context asked, or why no status could be read. */
+  live?: { context?: string; error?: string };
+}
+
+/** The dependency graph of the workspace's Flux and Argo CD objects ("GitOps Dependencies" view). */
+export const DependencyGraphRequest: RequestMessage<DependencyGraphParams, DependencyGraphResult> = { kind: 'request', method: 'gitops/dependencyGraph' };
+
+/** Sent by the server when the dependency graph may have changed (a relevant file changed); the view asks again. */
+export const DependencyGraphChangedNotification: NotificationMessage<Record<string, never>> = { kind: 'notification', method: 'gitops/dependencyGraphChanged' };
+
+/** One workspace folder's reference index, for tests and the benchmark. */
+export interface ReferenceFolderStats {
+  folder: string;
+  /** The folder's first scan is complete (reference diagnostics are published from then on). */
+  ready: boolean;
+  files: number;
+  units: number;
+  objects: number;
+  /** Completed reference-diagnostics runs, and how long the last one computed (graph + checks, cluster lookups excluded): wall and CPU time. */
+  runs: number;
+  lastRunMs?: number;
+  lastRunCpuMs?: number;
+}
+
+/** Counters of the reference indexes; used by protocol tests and benchmarks. */
+export const ReferenceStatsRequest: RequestMessage0<{ folders: ReferenceFolderStats[] }> = { kind: 'request0', method: 'gitops/referenceStats' };

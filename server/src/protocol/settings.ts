@@ -5,6 +5,7 @@
  * hand-edited settings.json with a wrong type degrades to the default instead
  * of breaking validation. Pure code: the client can import it too.
  */
+import { allChecksOn, REFERENCE_CHECK_CODES, type ReferenceCheck } from './reference-check-codes.js';
 
 /** A folder-to-cluster mapping from `gitopsLens.bindings`. */
 export interface BindingSetting {
@@ -47,6 +48,11 @@ export interface GitOpsLensSettings {
     fieldManager: string;
   };
   ignoreDifferences: IgnoreDifferencesSetting[];
+  /** Broken-reference checks (server/src/graph): all on by default, each can be switched off. */
+  references: {
+    enable: boolean;
+    checks: Record<ReferenceCheck, boolean>;
+  };
   trace: {
     server: TraceSetting;
   };
@@ -69,6 +75,7 @@ export const DEFAULT_SETTINGS: GitOpsLensSettings = {
   drift: { enable: true },
   preview: { fieldManager: '' },
   ignoreDifferences: [],
+  references: { enable: true, checks: allChecksOn() },
   trace: { server: 'off' },
   maxFileSizeKB: 1024,
   workspaceScan: { maxFiles: 20000 },
@@ -122,6 +129,8 @@ export function normalizeSettings(raw: unknown): GitOpsLensSettings {
         return [entry];
       })
     : [];
+  const references = obj(r.references);
+  const checks = obj(references.checks);
   const traceServer = trace.server === 'messages' || trace.server === 'verbose' ? trace.server : 'off';
   return {
     kubeconfig: str(r.kubeconfig, d.kubeconfig),
@@ -134,6 +143,10 @@ export function normalizeSettings(raw: unknown): GitOpsLensSettings {
     drift: { enable: bool(drift.enable, d.drift.enable) },
     preview: { fieldManager: str(preview.fieldManager, d.preview.fieldManager) },
     ignoreDifferences,
+    references: {
+      enable: bool(references.enable, d.references.enable),
+      checks: Object.fromEntries(REFERENCE_CHECK_CODES.map((c) => [c, bool(checks[c], true)])) as Record<ReferenceCheck, boolean>,
+    },
     trace: { server: traceServer },
     maxFileSizeKB: num(r.maxFileSizeKB, d.maxFileSizeKB, 1, 1024 * 1024),
     workspaceScan: { maxFiles: num(scan.maxFiles, d.workspaceScan.maxFiles, 0, 1_000_000) },
